@@ -1,0 +1,34 @@
+# The two commands a user needs (see README): `make run` and `make test`.
+# Everything lives in .venv; the stamp file makes a second run a no-op until pyproject.toml changes.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.newsbot-installed
+SAMPLE_QUESTION := How many US troops are in Korea?
+export HF_HUB_OFFLINE := 1
+export ANONYMIZED_TELEMETRY := False
+
+.PHONY: setup run test bench eval clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+	# torch first, pinned: the CPU build. Anything unpinned would pull a multi-GB CUDA build.
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check "torch==2.13.0"
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ".[test]"
+	touch $(STAMP)
+
+run: setup
+	$(BIN)/newsbot chat --index seeds --ask "$(SAMPLE_QUESTION)"
+
+test: setup
+	$(BIN)/python -m pytest -q
+
+bench: setup
+	$(BIN)/newsbot bench
+
+clean:
+	rm -rf $(VENV) .newsbot

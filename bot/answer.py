@@ -1,0 +1,134 @@
+"""The answering chain (LCEL) and the Answerer facade that every surface uses.
+
+    question, history --condense--> query --retrieve--> docs --answer step--> Draft
+      --assemble--> Answer(text with [n], citations, abstained)
+
+The answer step is any runnable from {"question", "query", "history", "docs"} to a Draft: the
+extractive step by default, a chat model later. Retrieval and rendering do not change with it.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable
+
+from langchain_core.documents import Document
+from langchain_core.retrievers import BaseRetriever
+from langchain_core.runnables import Runnable, RunnableLambda, RunnablePassthrough
+from pydantic import BaseModel, Field
+
+from bot.citations import Citation, assemble
+from bot.errors import UsageError
+from bot.extractive import Draft, content_terms
+
+ABSTAIN_TEXT = "I couldn't find that in the indexed articles."
+MAX_QUESTION_CHARS = 2000
+_FOLLOWUP_LEAD = re.compile(r"^\W*(and|but|also|so|then|what about|how about|and what about)\b",
+                            re.I)
+_ANAPHORA = re.compile(r"\b(it|its|they|them|their|he|she|his|her|him|that|those|these|there|this)\b",
+                       re.I)
+
+
+class Turn(BaseModel):
+    """One earlier exchange, for follow-up questions."""
+
+    question: str
+    answer: str = ""
+
+
+class Answer(BaseModel):
+    """An answer as every surface shows it; `ask --json` prints exactly these fields."""
+
+    question: str
+    answer: str
+    abstained: bool
+    citations: list[Citation] = Field(default_factory=list)
+    answered_by: str = "extractive"
+    verified: bool = True
+    warnings: list[str] = Field(default_factory=list)
+    timings_ms: dict[str, float] = Field(default_factory=dict)
+
+
+def condense(question: str, history: list[Turn]) -> str:
+    """A follow-up that cannot stand alone borrows the previous question's words."""
+    if not history:
+        return question
+    own = content_terms(question)
+    leans = bool(_FOLLOWUP_LEAD.search(question)) or bool(_ANAPHORA.search(question))
+    if len(own) >= 3 and not _ANAPHORA.search(question):
+        return question
+    if len(own) >= 2 and not leans:
+        return question
+    return f"{history[-1].question} {question}"
+
+
+def build_chain(retriever: BaseRetriever, answer_step: Runnable | Callable,
+                condense_step: Runnable | Callable | None = None) -> Runnable:
+    """question/history in, Answer out: condense -> retrieve -> answer step -> citations."""
+    condense_step = condense_step or (lambda x: condense(x["question"], x.get("history") or []))
+
+    def _retrieve(x: dict) -> list[Document]:
+        return retriever.invoke(x["query"])
+
+    return (
+        RunnablePassthrough.assign(query=_timed("condense", condense_step))
+        | RunnablePassthrough.assign(docs=_timed("retrieve", _retrieve))
+        | RunnablePassthrough.assign(draft=_timed("answer", answer_step))
+        | RunnableLambda(to_answer)
+    )
+
+
+def to_answer(x: dict) -> Answer:
+    """Turn a Draft and the retrieved docs into the final Answer with numbered citations."""
+    draft: Draft = x["draft"]
+    timings = x.get("timings", {})
+    if draft.abstained:
+        return Answer(question=x["question"], answer=ABSTAIN_TEXT, abstained=True,
+                      answered_by=draft.answered_by, verified=draft.verified,
+                      warnings=draft.warnings, timings_ms=timings)
+    text, citations = assemble(draft.text, x["docs"], draft.quotes)
+    return Answer(question=x["question"], answer=text, abstained=False, citations=citations,
+                  answered_by=draft.answered_by, verified=draft.verified,
+                  warnings=draft.warnings, timings_ms=timings)
+
+
+class Answerer:
+    """The one entry point for surfaces: answer(question, history) -> Answer."""
+
+    def __init__(self, chain: Runnable) -> None:
+        self.chain = chain
+
+    def answer(self, question: str, history: list[Turn] | None = None) -> Answer:
+        """Answer a question, with earlier turns for follow-ups."""
+        question = validate_question(question)
+        started = time.perf_counter()
+        timings: dict[str, float] = {}
+        result: Answer = self.chain.invoke({"question": question, "history": history or [],
+                                            "timings": timings})
+        timings["total"] = round((time.perf_counter() - started) * 1000, 1)
+        return result.model_copy(update={"timings_ms": timings})
+
+
+def validate_question(question: str | None) -> str:
+    """A usable question, or a UsageError saying what is wrong with it."""
+    text = " ".join((question or "").split())
+    if not text:
+        raise UsageError("The question is empty: ask something, e.g. "
+                         "\"How many US troops are in Korea?\"")
+    if len(text) > MAX_QUESTION_CHARS:
+        raise UsageError(f"The question is too long ({len(text)} characters; "
+                         f"the limit is {MAX_QUESTION_CHARS}).")
+    return text
+
+
+def _timed(name: str, step: Runnable | Callable) -> Runnable:
+    runnable = step if isinstance(step, Runnable) else RunnableLambda(step)
+
+    def _run(x: dict) -> object:
+        started = time.perf_counter()
+        out = runnable.invoke(x)
+        x["timings"][name] = round((time.perf_counter() - started) * 1000, 1)
+        return out
+
+    return RunnableLambda(_run)

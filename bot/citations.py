@@ -1,0 +1,84 @@
+"""Citation plumbing: [n] markers, renumbering, one citation per article, supporting quotes."""
+
+from __future__ import annotations
+
+import re
+
+from langchain_core.documents import Document
+from pydantic import BaseModel
+
+from index.articles import UNKNOWN_DATE
+
+MARKER = re.compile(r"\[(\d{1,3})\]")
+
+
+class Citation(BaseModel):
+    """One numbered source of an answer, with the exact sentence that supports it."""
+
+    n: int
+    article_id: str
+    title: str
+    source: str
+    date: str
+    location: str
+    quote: str
+
+
+def markers(text: str) -> list[int]:
+    """The [n] numbers in text, in order of first appearance, without repeats."""
+    seen: list[int] = []
+    for match in MARKER.finditer(text):
+        n = int(match.group(1))
+        if n not in seen:
+            seen.append(n)
+    return seen
+
+
+def best_sentence(doc: Document) -> str:
+    """The chunk sentence most similar to the question, or the chunk's first line."""
+    sentences = doc.metadata.get("sentences") or []
+    if sentences:
+        return max(sentences, key=lambda s: s["score"])["text"]
+    return doc.page_content.split("\n", 1)[0]
+
+
+def assemble(text: str, docs: list[Document], quotes: dict[int, str]) -> tuple[str, list[Citation]]:
+    """Renumber [n] (1-based positions in docs) as 1..m by first use; one citation per article.
+
+    Markers that point outside docs are dropped: a citation must name a retrieved chunk.
+    """
+    renumber: dict[int, int] = {}
+    by_article: dict[str, int] = {}
+    citations: list[Citation] = []
+    for n in markers(text):
+        if not 1 <= n <= len(docs):
+            continue
+        meta = docs[n - 1].metadata
+        new = by_article.get(meta["article_id"])
+        if new is None:
+            new = by_article[meta["article_id"]] = len(citations) + 1
+            citations.append(Citation(
+                n=new, article_id=meta["article_id"], title=meta.get("title", ""),
+                source=meta.get("source", ""), date=meta.get("date") or UNKNOWN_DATE,
+                location=meta.get("location") or meta.get("url") or meta.get("origin", ""),
+                quote=quotes.get(n) or best_sentence(docs[n - 1])))
+        renumber[n] = new
+
+    def _swap(match: re.Match) -> str:
+        new = renumber.get(int(match.group(1)))
+        return f"[{new}]" if new else ""
+
+    merged = MARKER.sub(_swap, text)
+    merged = re.sub(r"(\[\d+\])(\s*\1)+", r"\1", merged)  # "[1] [1]" after merging articles
+    return re.sub(r"[ \t]+([.,;:])", r"\1", re.sub(r"[ \t]{2,}", " ", merged)).strip(), citations
+
+
+def number_sources(docs: list[Document]) -> str:
+    """The retrieved chunks as a numbered list, for prompts: "[n] title (outlet, date)\\ntext"."""
+    parts = []
+    for n, doc in enumerate(docs, start=1):
+        meta = doc.metadata
+        outlet = meta.get("source") or "outlet unknown"
+        parts.append(f"[{n}] {meta.get('title', '')} ({outlet}, {meta.get('date') or UNKNOWN_DATE})"
+                     f"\n{doc.page_content}")
+    return "\n\n".join(parts)

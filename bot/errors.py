@@ -1,0 +1,27 @@
+"""Domain errors. Each carries a one-line message for the user; the edges (CLI, Slack) convert them."""
+
+from __future__ import annotations
+
+
+class NewsbotError(Exception):
+    """Base class: something the user can fix, described in one line."""
+
+    exit_code = 1
+
+
+class UsageError(NewsbotError):
+    """The request itself is wrong: an empty question, a bad option value."""
+
+    exit_code = 2
+
+
+class IndexMissingError(NewsbotError):
+    """There is nothing to answer from yet."""
+
+    exit_code = 3
+
+
+class ConfigError(NewsbotError):
+    """A setting is missing or invalid."""
+
+    exit_code = 2

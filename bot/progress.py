@@ -1,0 +1,35 @@
+"""Terminal output helpers: one rich Console, and ingest with a progress bar on a terminal."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from langchain_core.embeddings import Embeddings
+from rich.console import Console
+
+from index.ingest import IngestReport, ingest
+from index.store import ChunkStore
+
+
+@lru_cache(maxsize=1)
+def console() -> Console:
+    """The shared stdout console; plain text when stdout is not a terminal."""
+    return Console(soft_wrap=True)
+
+
+def index_with_progress(paths: list[Path], store: ChunkStore, embedder: Embeddings, *,
+                        prune: bool = False) -> IngestReport:
+    """Run ingest, with a progress bar when stdout is a terminal."""
+    if not console().is_terminal:
+        return ingest(paths, store, embedder, prune=prune)
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    with Progress("[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
+                  TimeRemainingColumn(), console=console(), transient=True) as bar:
+        task = bar.add_task("embedding articles", total=None)
+
+        def _update(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        return ingest(paths, store, embedder, prune=prune, progress=_update)

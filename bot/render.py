@@ -1,0 +1,48 @@
+"""Answer -> text for people. Pure functions: no I/O, no state."""
+
+from __future__ import annotations
+
+from rich.text import Text
+
+from bot.answer import Answer
+from bot.citations import Citation
+
+
+def answer_text(answer: Answer, *, quotes: bool = True) -> Text:
+    """The answer, then its sources: '[n] title · outlet · date', location, and the quote."""
+    out = Text()
+    out.append(answer.answer, style="bold" if not answer.abstained else "yellow")
+    for warning in answer.warnings:
+        out.append(f"\n! {warning}", style="yellow")
+    if answer.citations:
+        out.append("\n\nSources", style="dim")
+        for c in answer.citations:
+            out.append("\n")
+            out.append_text(citation_text(c, quote=quotes))
+    return out
+
+
+def citation_text(c: Citation, *, quote: bool = True, full: bool = False) -> Text:
+    """One citation as a few plain lines."""
+    out = Text()
+    out.append(f"[{c.n}] ", style="cyan")
+    out.append(c.title, style="bold")
+    out.append(f" · {c.source or 'outlet unknown'} · {c.date}", style="dim")
+    out.append(f"\n    {c.location}", style="dim")
+    if full:
+        out.append(f"\n    article id: {c.article_id}", style="dim")
+    if quote:
+        out.append(f"\n    “{c.quote}”", style="italic")
+    return out
+
+
+def sources_text(answer: Answer | None) -> Text:
+    """Every citation of an answer in full, for the REPL's :sources."""
+    if answer is None or not answer.citations:
+        return Text("No sources yet: the last answer cited nothing.", style="dim")
+    out = Text()
+    for i, c in enumerate(answer.citations):
+        if i:
+            out.append("\n")
+        out.append_text(citation_text(c, quote=True, full=True))
+    return out

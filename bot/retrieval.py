@@ -1,0 +1,124 @@
+"""Hybrid retrieval: dense (Chroma) and keyword (BM25) rankings fused, with per-sentence scores.
+
+Each returned Document is one chunk. Its metadata carries the citation fields, the fused rank
+score, and ``sentences``: every sentence of the chunk with its cosine similarity to the query,
+read from the sentence vectors stored at ingest, so answer extraction embeds nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+import numpy as np
+from langchain_core.callbacks import CallbackManagerForRetrieverRun
+from langchain_core.documents import Document
+from langchain_core.embeddings import Embeddings
+from langchain_core.retrievers import BaseRetriever
+from pydantic import ConfigDict, PrivateAttr
+
+from index.chunking import sentence_id
+from index.store import ChunkStore
+
+log = logging.getLogger(__name__)
+RRF_K = 60  # the constant from Cormack et al.'s reciprocal rank fusion
+
+
+class KeywordIndex:
+    """BM25 over every chunk's text and title, rebuilt when the store changes."""
+
+    def __init__(self, rows: list[tuple[str, str, dict]]) -> None:
+        import bm25s
+        import Stemmer
+
+        # bm25s sets its logger to DEBUG when imported; its messages are ours to route.
+        logging.getLogger("bm25s").setLevel(logging.NOTSET)
+        self._bm25s = bm25s
+        self.stemmer = Stemmer.Stemmer("english")
+        self.rows = rows
+        self.model = bm25s.BM25()
+        if rows:
+            corpus = [f"{meta.get('title', '')}\n{text}" for _, text, meta in rows]
+            self.model.index(self._tokens(corpus), show_progress=False)
+
+    def search(self, query: str, k: int) -> list[tuple[int, float]]:
+        """(row index, score) of the best k rows with a positive score."""
+        if not self.rows:
+            return []
+        tokens = self._tokens([query])
+        if not tokens[0]:
+            return []
+        ids, scores = self.model.retrieve(tokens, k=min(k, len(self.rows)), show_progress=False,
+                                          n_threads=1)
+        return [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if s > 0]
+
+    def _tokens(self, texts: list[str]) -> list[list[str]]:
+        return self._bm25s.tokenize(texts, stopwords="en", stemmer=self.stemmer,
+                                    return_ids=False, show_progress=False)
+
+
+class HybridRetriever(BaseRetriever):
+    """Fuses dense and BM25 chunk rankings by reciprocal rank and scores each chunk's sentences."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    store: ChunkStore
+    embedder: Embeddings
+    k: int = 5
+    fetch_k: int = 30
+    _keyword: KeywordIndex | None = PrivateAttr(default=None)
+    _keyword_state: tuple = PrivateAttr(default=())
+    _lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
+
+    def _get_relevant_documents(self, query: str, *,
+                                run_manager: CallbackManagerForRetrieverRun) -> list[Document]:
+        q_vec = np.asarray(self.embedder.embed_query(query), dtype=np.float32)
+        keyword = self.keyword_index()
+        fused: dict[str, float] = {}
+        rows: dict[str, tuple[str, dict]] = {}
+        for rank, hit in enumerate(self.store.query(q_vec.tolist(), self.fetch_k)):
+            fused[hit.id] = fused.get(hit.id, 0.0) + 1.0 / (RRF_K + rank + 1)
+            rows[hit.id] = (hit.text, hit.metadata)
+        for rank, (row, _) in enumerate(keyword.search(query, self.fetch_k)):
+            chunk_id, text, meta = keyword.rows[row]
+            fused[chunk_id] = fused.get(chunk_id, 0.0) + 1.0 / (RRF_K + rank + 1)
+            rows.setdefault(chunk_id, (text, meta))
+        best = sorted(fused, key=fused.get, reverse=True)[: self.k]
+        docs = [Document(page_content=rows[cid][0], id=cid,
+                         metadata={**rows[cid][1], "chunk_id": cid, "rank_score": fused[cid]})
+                for cid in best]
+        self._score_sentences(docs, q_vec)
+        return docs
+
+    def warm_up(self) -> None:
+        """Load the embedding model and build the keyword index ahead of the first question."""
+        self.embedder.embed_query("warm up")
+        self.keyword_index()
+
+    def keyword_index(self) -> KeywordIndex:
+        """The BM25 index, rebuilt if another ingest changed the store since it was built."""
+        state = (self.store.count(), self.store.info().get("last_ingest"))
+        with self._lock:
+            if self._keyword is None or state != self._keyword_state:
+                self._keyword = KeywordIndex(self.store.all_chunks())
+                self._keyword_state = state
+                log.info("keyword index built over %d chunks", len(self._keyword.rows))
+            return self._keyword
+
+    def _score_sentences(self, docs: list[Document], q_vec: np.ndarray) -> None:
+        wanted = [sentence_id(d.metadata["article_id"], n) for d in docs
+                  for n in range(d.metadata["first_sentence"], d.metadata["last_sentence"] + 1)]
+        stored = self.store.sentence_vectors(list(dict.fromkeys(wanted)))  # chunks overlap
+        for doc in docs:
+            meta = doc.metadata
+            scored = []
+            for n in range(meta["first_sentence"], meta["last_sentence"] + 1):
+                found = stored.get(sentence_id(meta["article_id"], n))
+                if found is None:
+                    continue
+                smeta, vec = found
+                lo, hi = smeta["start"] - meta["start"], smeta["end"] - meta["start"]
+                scored.append({"n": n, "text": doc.page_content[lo:hi], "start": smeta["start"],
+                               "end": smeta["end"], "score": float(np.dot(q_vec, vec))})
+            meta["sentences"] = scored
+            meta["support"] = max((s["score"] for s in scored), default=0.0)

@@ -1,0 +1,1 @@
+"""Slack surface (see issue 3)."""

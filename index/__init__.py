@@ -1,0 +1,1 @@
+"""The write side of newsbot: load articles, chunk, embed and store them in Chroma."""

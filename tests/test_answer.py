@@ -1,0 +1,68 @@
+"""Answers from the seed with the real model: the headline, a paraphrase, abstention, follow-ups."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.answer import ABSTAIN_TEXT, Turn, condense
+from bot.errors import UsageError
+from tests.conftest import HEADLINE, SEED_FILE
+
+SEED_ID = SEED_FILE.stem
+
+
+def test_headline_question_is_answered_with_28500_and_its_quote(answerer):
+    answer = answerer.answer(HEADLINE)
+    assert not answer.abstained
+    assert "28,500" in answer.answer and answer.answer.endswith("[1]")
+    assert len(answer.answer) <= 400
+    [citation] = answer.citations
+    assert citation.n == 1 and citation.article_id == SEED_ID
+    assert "28,500" in citation.quote
+    assert citation.quote in SEED_FILE.read_text()  # the exact sentence, not a paraphrase
+    assert citation.location.endswith(SEED_FILE.name)
+    assert citation.date == "date unknown"
+    assert citation.title.startswith("US Secretary of Defense Pete Hegseth arrived")
+
+
+def test_paraphrased_question_still_finds_the_troop_number(answerer):
+    answer = answerer.answer(
+        "What is the size of the American military presence on the Korean peninsula?")
+    assert not answer.abstained and "28,500" in answer.answer
+
+
+@pytest.mark.parametrize("question", [
+    "Who won the 2018 FIFA World Cup?",
+    "What is the boiling point of ethanol?",
+    "Which team won the Super Bowl in 1999?",
+])
+def test_unrelated_question_is_an_abstention_without_citations(answerer, question):
+    answer = answerer.answer(question)
+    assert answer.abstained and answer.citations == []
+    assert answer.answer == ABSTAIN_TEXT
+
+
+def test_follow_up_with_its_own_subject_is_answered_on_its_own(answerer):
+    history = [Turn(question=HEADLINE, answer="About 28,500 ... [1]")]
+    answer = answerer.answer("and how many South Korean soldiers?", history)
+    assert "450,000" in answer.answer
+
+
+def test_follow_up_leaning_on_the_last_question_borrows_its_words():
+    history = [Turn(question=HEADLINE)]
+    assert condense("and why are they there?", history) == f"{HEADLINE} and why are they there?"
+    assert condense("Who is the defense minister of South Korea?", history) == (
+        "Who is the defense minister of South Korea?")
+    assert condense("why?", []) == "why?"
+
+
+@pytest.mark.parametrize("question", ["", "   ", "\n"])
+def test_empty_question_is_refused_with_a_message(answerer, question):
+    with pytest.raises(UsageError, match="empty"):
+        answerer.answer(question)
+
+
+def test_timings_are_reported_per_step(answerer):
+    timings = answerer.answer(HEADLINE).timings_ms
+    assert {"condense", "retrieve", "answer", "total"} <= set(timings)
+    assert timings["total"] >= timings["retrieve"] > 0

@@ -1,0 +1,107 @@
+"""The CLI as a user runs it: JSON schema, REPL through stdin, status, and one-line errors."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from bot.cli import main
+from tests.conftest import HEADLINE, ROOT, SEED_FILE
+
+ASK_KEYS = {"question", "answer", "abstained", "citations", "answered_by", "verified", "warnings",
+            "timings_ms"}
+CITATION_KEYS = {"n", "article_id", "title", "source", "date", "location", "quote"}
+
+
+def run_cli(*args: str, home, stdin: str | None = None) -> subprocess.CompletedProcess:
+    """The real `python -m bot` in a subprocess, as a user would run it."""
+    env = {**os.environ, "NEWSBOT_HOME": str(home), "HF_HUB_OFFLINE": "1"}
+    return subprocess.run([sys.executable, "-m", "bot", *args], input=stdin, env=env, cwd=ROOT,
+                          capture_output=True, text=True, timeout=300)
+
+
+@pytest.fixture
+def cli_env(seed_home, monkeypatch):
+    monkeypatch.setenv("NEWSBOT_HOME", str(seed_home))
+    return seed_home
+
+
+def test_ask_json_prints_exactly_one_object_with_the_schema(cli_env, capsys):
+    assert main(["ask", "--json", HEADLINE]) == 0
+    out = capsys.readouterr().out
+    data = json.loads(out)  # exactly one object: json.loads would reject anything after it
+    assert set(data) == ASK_KEYS
+    assert data["question"] == HEADLINE and data["abstained"] is False
+    assert "28,500" in data["answer"]
+    [citation] = data["citations"]
+    assert set(citation) == CITATION_KEYS and "28,500" in citation["quote"]
+    assert all(isinstance(v, (int, float)) for v in data["timings_ms"].values())
+
+
+def test_ask_json_abstains_on_an_unrelated_question(cli_env, capsys):
+    assert main(["ask", "--json", "Who won the 2018 FIFA World Cup?"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["abstained"] is True and data["citations"] == []
+
+
+def test_plain_ask_shows_answer_source_and_quote(cli_env, capsys):
+    assert main(["ask", HEADLINE]) == 0
+    out = capsys.readouterr().out
+    assert "28,500" in out and SEED_FILE.name in out and "“About 28,500 American soldiers" in out
+
+
+def test_status_reports_counts_and_location(cli_env, capsys):
+    assert main(["status", "--json"]) == 0
+    status = json.loads(capsys.readouterr().out)
+    assert status["articles"] == 1 and status["chunks"] > 1
+    assert status["undated_articles"] == 1 and status["date_from"] is None
+    assert status["last_ingest"] and str(cli_env) in status["location"]
+
+
+@pytest.mark.parametrize("args, message", [
+    (["ask", ""], "question is empty"),
+    (["ask", "-k", "0", "hi"], "-k must be between 1 and 50"),
+    (["index", "/no/such/folder"], "no such file or folder: /no/such/folder"),
+])
+def test_bad_input_gets_one_line_and_a_nonzero_exit(tmp_path, monkeypatch, capsys, args, message):
+    monkeypatch.setenv("NEWSBOT_HOME", str(tmp_path / "home"))
+    code = main(args)
+    err = capsys.readouterr().err
+    assert code != 0 and message in err
+    assert err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_asking_without_an_index_says_how_to_make_one(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("NEWSBOT_HOME", str(tmp_path / "empty"))
+    assert main(["ask", HEADLINE]) == 3
+    assert "Run `newsbot index seeds/`" in capsys.readouterr().err
+    assert not (tmp_path / "empty").exists()  # asking creates nothing
+
+
+def test_repl_through_stdin_answers_follow_ups_sources_and_quits(seed_home):
+    script = "\n".join([HEADLINE, "and how many South Korean soldiers?", ":sources", "",
+                        "   ", ":nonsense", ":help", ":quit", "never asked"]) + "\n"
+    result = run_cli("chat", home=seed_home, stdin=script)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "» How many US troops are in Korea?" in out
+    first, rest = out.split("» and how many South Korean soldiers?")
+    assert "28,500" in first and "450,000" in rest
+    assert "article id: 000_4c3bc3f4986303f8" in rest  # :sources
+    assert "Unknown command ':nonsense'" in out and ":quit" in out  # :help text
+    assert "never asked" not in out
+    assert "Traceback" not in result.stderr
+
+
+def test_index_then_ask_end_to_end_in_a_fresh_home(tmp_path):
+    home = tmp_path / "home"
+    indexed = run_cli("index", str(ROOT / "seeds"), home=home)
+    assert indexed.returncode == 0, indexed.stderr
+    assert "1 new, 0 updated, 0 unchanged, 0 pruned, 0 skipped" in indexed.stdout
+    asked = run_cli("ask", "--json", HEADLINE, home=home)
+    assert asked.returncode == 0, asked.stderr
+    assert "28,500" in json.loads(asked.stdout)["answer"]

@@ -1,0 +1,96 @@
+"""Incremental ingest: idempotent, updates replace, prune removes, bad files never cost data."""
+
+from __future__ import annotations
+
+import pytest
+
+from index.ingest import IngestError, ingest
+
+
+def _write(folder, name, text):
+    folder.mkdir(exist_ok=True)
+    path = folder / name
+    path.write_text(text)
+    return path
+
+
+def test_reingest_skips_unchanged_articles(tmp_path, store, fake_embedder):
+    docs = tmp_path / "docs"
+    _write(docs, "a.txt", "Alpha one. Alpha two.")
+    _write(docs, "b.txt", "Beta one.")
+    first = ingest([docs], store, fake_embedder)
+    assert sorted(first.new) == ["a", "b"] and first.chunks_written == 2
+    ids_before = store.collection.get()["ids"]
+    second = ingest([docs], store, fake_embedder)
+    assert (second.new, second.updated, sorted(second.unchanged)) == ([], [], ["a", "b"])
+    assert second.chunks_written == 0
+    assert store.collection.get()["ids"] == ids_before
+
+
+def test_changed_article_has_its_old_chunks_replaced(tmp_path, store, fake_embedder):
+    docs = tmp_path / "docs"
+    long_text = " ".join(f"Sentence {i} says something fairly long about the news." for i in range(40))
+    path = _write(docs, "a.txt", long_text)
+    ingest([docs], store, fake_embedder)
+    assert store.count() > 3
+    path.write_text("Now it is one short sentence.")
+    report = ingest([docs], store, fake_embedder)
+    assert report.updated == ["a"]
+    got = store.collection.get()
+    assert got["ids"] == ["a#0"] and got["documents"] == ["Now it is one short sentence."]
+    assert store.sentences.get()["ids"] == ["a@0"]  # stale sentence vectors are gone too
+
+
+def test_prune_removes_articles_whose_source_is_gone(tmp_path, store, fake_embedder):
+    docs = tmp_path / "docs"
+    _write(docs, "a.txt", "Alpha.")
+    gone = _write(docs, "b.txt", "Beta.")
+    ingest([docs], store, fake_embedder)
+    gone.unlink()
+    assert ingest([docs], store, fake_embedder).pruned == []  # only with --prune
+    assert set(store.articles()) == {"a", "b"}
+    report = ingest([docs], store, fake_embedder, prune=True)
+    assert report.pruned == ["b"]
+    assert set(store.articles()) == {"a"}
+    assert all(i.startswith("a@") for i in store.sentences.get()["ids"])
+
+
+def test_prune_drops_records_removed_from_a_jsonl_file(tmp_path, store, fake_embedder):
+    docs = tmp_path / "docs"
+    path = _write(docs, "feed.jsonl", '{"id": "r1", "text": "One."}\n{"id": "r2", "text": "Two."}\n')
+    ingest([docs], store, fake_embedder)
+    path.write_text('{"id": "r1", "text": "One."}\n')
+    assert ingest([docs], store, fake_embedder, prune=True).pruned == ["r2"]
+
+
+def test_bad_files_are_skipped_with_reasons_and_lose_no_indexed_data(tmp_path, store, fake_embedder):
+    docs = tmp_path / "docs"
+    good = _write(docs, "good.txt", "A good article.")
+    ingest([docs], store, fake_embedder)
+    good.write_bytes(b"\xff\xfe\x00garbage\x00")  # the indexed file is now corrupt
+    _write(docs, "empty.md", "")
+    (docs / "photo.jpg").write_bytes(b"\xff\xd8\xff")
+    _write(docs, "new.txt", "A new article.")
+    report = ingest([docs], store, fake_embedder, prune=True)
+    reasons = dict(report.skipped)
+    assert reasons[str(good)] == "binary file, not text"
+    assert reasons[str(docs / "empty.md")] == "empty file"
+    assert reasons[str(docs / "photo.jpg")] == "unsupported file type .jpg"
+    assert report.new == ["new"] and report.pruned == []
+    assert set(store.articles()) == {"good", "new"}  # the corrupt file's article is kept
+
+
+def test_an_id_already_used_by_another_existing_file_is_skipped(tmp_path, store, fake_embedder):
+    one, two = tmp_path / "one", tmp_path / "two"
+    _write(one, "same.txt", "From folder one.")
+    _write(two, "same.txt", "From folder two.")
+    ingest([one], store, fake_embedder)
+    report = ingest([two], store, fake_embedder)
+    assert report.new == [] and "id already used by" in report.skipped[0][1]
+    assert store.collection.get()["documents"] == ["From folder one."]
+
+
+def test_a_missing_path_is_an_error_before_anything_is_done(tmp_path, store, fake_embedder):
+    with pytest.raises(IngestError, match="no such file or folder"):
+        ingest([tmp_path / "nope"], store, fake_embedder)
+    assert store.count() == 0
