@@ -3,8 +3,10 @@
     question, history --condense--> query --retrieve--> docs --answer step--> Draft
       --assemble--> Answer(text with [n], citations, abstained)
 
-The answer step is any runnable from {"question", "query", "history", "docs"} to a Draft: the
-extractive step by default, a chat model later. Retrieval and rendering do not change with it.
+The answer step is any runnable from {"question", "query", "history", "docs", "on_token"} to a
+Draft: the extractive step by default, a chat model later. Retrieval and rendering do not change
+with it. A step that generates text may call on_token(text_so_far_piece) as tokens arrive; the
+surfaces show those as a preview and then replace them with the final, checked Answer.
 """
 
 from __future__ import annotations
@@ -99,13 +101,18 @@ class Answerer:
     def __init__(self, chain: Runnable) -> None:
         self.chain = chain
 
-    def answer(self, question: str, history: list[Turn] | None = None) -> Answer:
-        """Answer a question, with earlier turns for follow-ups."""
+    def answer(self, question: str, history: list[Turn] | None = None,
+               on_token: Callable[[str], None] | None = None) -> Answer:
+        """Answer a question, with earlier turns for follow-ups.
+
+        on_token, if given, receives generated text pieces while an LLM answer step writes them
+        (the extractive step never calls it). Only the returned Answer is checked and final.
+        """
         question = validate_question(question)
         started = time.perf_counter()
         timings: dict[str, float] = {}
         result: Answer = self.chain.invoke({"question": question, "history": history or [],
-                                            "timings": timings})
+                                            "timings": timings, "on_token": on_token})
         timings["total"] = round((time.perf_counter() - started) * 1000, 1)
         return result.model_copy(update={"timings_ms": timings})
 
