@@ -98,8 +98,9 @@ def to_answer(x: dict) -> Answer:
 class Answerer:
     """The one entry point for surfaces: answer(question, history) -> Answer."""
 
-    def __init__(self, chain: Runnable) -> None:
+    def __init__(self, chain: Runnable, retriever: BaseRetriever | None = None) -> None:
         self.chain = chain
+        self.retriever = retriever  # exposed for evaluation's retrieval metrics only
 
     def answer(self, question: str, history: list[Turn] | None = None,
                on_token: Callable[[str], None] | None = None) -> Answer:

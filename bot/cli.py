@@ -57,6 +57,24 @@ def build_parser() -> argparse.ArgumentParser:
                    help="answer this question before reading input")
     p.set_defaults(run=cmd_chat)
 
+    p = sub.add_parser("eval", help="score answers on a question set (../shared/eval shape)")
+    p.add_argument("--corpus", type=Path, required=True, help="articles JSONL")
+    p.add_argument("--questions", type=Path, required=True, help="questions JSONL")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--baseline", action="store_true", help="also run the naive tutorial pipeline")
+    p.add_argument("--out", type=Path, help="write per-question results (JSONL) here")
+    p.add_argument("--limit", type=int, help="only the first N questions")
+    p.set_defaults(run=cmd_eval)
+
+    shared = Path("../shared/eval/realtimeqa")
+    p = sub.add_parser("bench", help="speed figures against baselines measured in the same run")
+    p.add_argument("--corpus", type=Path, default=shared / "articles.jsonl")
+    p.add_argument("--questions", type=Path, default=shared / "questions-dev.jsonl")
+    p.add_argument("--ingest-limit", type=int, default=100, metavar="N",
+                   help="articles used for the ingest-throughput figure (default 100)")
+    p.add_argument("--json", action="store_true", help="print one JSON object at the end")
+    p.set_defaults(run=cmd_bench)
+
     p = sub.add_parser("status", help="what is indexed, and where")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(run=cmd_status)
@@ -119,6 +137,55 @@ def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
     if args.first_question:
         repl.ask(args.first_question)
     return repl.run()
+
+
+def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
+    """newsbot eval --corpus F --questions F [--json] [--baseline] [--out DIR] [--limit N]"""
+    from bot.eval_runner import evaluate, write_rows
+    from bot.evaluation import ratios
+    from bot.factories import build_answerer, make_embedder
+    from bot.progress import console, stage_progress
+    from bot.render import metrics_table
+
+    embedder = make_embedder(settings)
+    with stage_progress() as progress:
+        result = evaluate(settings, args.corpus, args.questions, embedder=embedder,
+                          answerer_factory=lambda store: build_answerer(settings, store=store,
+                                                                        embedder=embedder),
+                          baseline=args.baseline, limit=args.limit, progress=progress)
+    if args.out:
+        write_rows(args.out, "newsbot", result.rows)
+        if result.baseline_rows:
+            write_rows(args.out, "baseline", result.baseline_rows)
+    if args.json:
+        payload = dict(result.metrics)
+        if result.baseline is not None:
+            payload["baseline"] = result.baseline
+        print(json.dumps(payload))
+        return 0
+    table = {"newsbot": result.metrics}
+    if result.baseline is not None:
+        table["baseline"] = result.baseline
+        table["ratio"] = ratios(result.metrics, result.baseline)
+    console().print(metrics_table(table))
+    return 0
+
+
+def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
+    """newsbot bench [--corpus F] [--questions F] [--ingest-limit N] [--json]"""
+    from bot.benchmark import run_bench
+    from bot.factories import build_answerer, make_embedder
+    from bot.progress import console
+
+    embedder = make_embedder(settings)
+    figures = run_bench(settings, args.corpus, args.questions, embedder=embedder,
+                        answerer_factory=lambda store: build_answerer(settings, store=store,
+                                                                      embedder=embedder),
+                        ingest_limit=args.ingest_limit,
+                        report=lambda line: console().print(line, highlight=False))
+    if args.json:
+        print(json.dumps(figures))
+    return 0
 
 
 def cmd_status(args: argparse.Namespace, settings: Settings) -> int:

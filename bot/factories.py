@@ -48,4 +48,4 @@ def build_answerer(settings: Settings, *, store: ChunkStore | None = None,
                                 k=settings.top_k)
     answer_step = make_answer_step(settings)
     retriever.warm_up()  # load the model and keyword index now, not on the first question
-    return Answerer(build_chain(retriever, answer_step))
+    return Answerer(build_chain(retriever, answer_step), retriever)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 
@@ -33,3 +35,23 @@ def index_with_progress(paths: list[Path], store: ChunkStore, embedder: Embeddin
             bar.update(task, completed=done, total=total)
 
         return ingest(paths, store, embedder, prune=prune, progress=_update)
+
+
+@contextmanager
+def stage_progress() -> Iterator[Callable[[str, int, int], None] | None]:
+    """A progress callback (stage, done, total) drawing one bar per stage on a terminal."""
+    if not console().is_terminal:
+        yield None
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    with Progress("[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
+                  TimeRemainingColumn(), console=console(), transient=True) as bar:
+        tasks: dict[str, int] = {}
+
+        def _update(stage: str, done: int, total: int) -> None:
+            if stage not in tasks:
+                tasks[stage] = bar.add_task(stage, total=total)
+            bar.update(tasks[stage], completed=done, total=total)
+
+        yield _update

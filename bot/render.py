@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.table import Table
 from rich.text import Text
 
 from bot.answer import Answer
@@ -46,3 +47,24 @@ def sources_text(answer: Answer | None) -> Text:
             out.append("\n")
         out.append_text(citation_text(c, quote=True, full=True))
     return out
+
+
+def metrics_table(rows: dict[str, dict]) -> Table:
+    """Eval metrics, one row per pipeline (newsbot, baseline, ratio)."""
+    from bot.evaluation import METRIC_KEYS
+
+    table = Table(show_edge=False, pad_edge=False)
+    table.add_column("")
+    for key in METRIC_KEYS:
+        table.add_column(key, justify="right")
+    for name, metrics in rows.items():
+        table.add_row(name, *(_cell(metrics.get(k)) for k in METRIC_KEYS))
+    return table
+
+
+def _cell(value: object) -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, float):
+        return f"{value:.3f}" if value < 10 else f"{value:.1f}"
+    return str(value)

@@ -73,6 +73,18 @@ class HybridRetriever(BaseRetriever):
     def _get_relevant_documents(self, query: str, *,
                                 run_manager: CallbackManagerForRetrieverRun) -> list[Document]:
         q_vec = np.asarray(self.embedder.embed_query(query), dtype=np.float32)
+        fused, rows = self.fuse(query, q_vec)
+        docs = [Document(page_content=rows[cid][0], id=cid,
+                         metadata={**rows[cid][1], "chunk_id": cid, "rank_score": score})
+                for cid, score in fused[: self.k]]
+        self._score_sentences(docs, q_vec)
+        return docs
+
+    def fuse(self, query: str, q_vec: np.ndarray) -> tuple[list[tuple[str, float]], dict]:
+        """Reciprocal-rank fusion of the dense and BM25 chunk rankings, best first.
+
+        Returns [(chunk id, fused score)] and {chunk id: (text, metadata)}.
+        """
         keyword = self.keyword_index()
         fused: dict[str, float] = {}
         rows: dict[str, tuple[str, dict]] = {}
@@ -83,12 +95,13 @@ class HybridRetriever(BaseRetriever):
             chunk_id, text, meta = keyword.rows[row]
             fused[chunk_id] = fused.get(chunk_id, 0.0) + 1.0 / (RRF_K + rank + 1)
             rows.setdefault(chunk_id, (text, meta))
-        best = sorted(fused, key=fused.get, reverse=True)[: self.k]
-        docs = [Document(page_content=rows[cid][0], id=cid,
-                         metadata={**rows[cid][1], "chunk_id": cid, "rank_score": fused[cid]})
-                for cid in best]
-        self._score_sentences(docs, q_vec)
-        return docs
+        return sorted(fused.items(), key=lambda kv: kv[1], reverse=True), rows
+
+    def rank_articles(self, query: str, n: int = 10) -> list[str]:
+        """Distinct article ids in fused rank order, for retrieval metrics."""
+        q_vec = np.asarray(self.embedder.embed_query(query), dtype=np.float32)
+        fused, rows = self.fuse(query, q_vec)
+        return distinct([rows[cid][1]["article_id"] for cid, _ in fused])[:n]
 
     def warm_up(self) -> None:
         """Load the embedding model and build the keyword index ahead of the first question."""
@@ -122,3 +135,8 @@ class HybridRetriever(BaseRetriever):
                                "end": smeta["end"], "score": float(np.dot(q_vec, vec))})
             meta["sentences"] = scored
             meta["support"] = max((s["score"] for s in scored), default=0.0)
+
+
+def distinct(ids: list[str]) -> list[str]:
+    """ids without repeats, first occurrence kept."""
+    return list(dict.fromkeys(ids))

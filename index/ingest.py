@@ -126,31 +126,43 @@ def _write(articles: list[Article], indexed: dict[str, IndexedArticle], store: C
         splits = [(a, split_sentences(a.text)) for a in batch]
         texts = [t for a, sents in splits for t in [a.title, *(s.text for s in sents)]]
         vectors = np.asarray(embedder.embed_documents(texts), dtype=np.float32)
-        row = 0
-        for article, sentences in splits:
-            vecs = vectors[row:row + 1 + len(sentences)]
-            row += 1 + len(sentences)
-            _write_article(article, sentences, vecs, indexed.get(article.id), store, report)
+        _store_batch(splits, vectors, indexed, store, report)
         done += len(batch)
         if progress:
             progress(done, len(articles))
 
 
-def _write_article(article: Article, sentences: list[Sentence], vecs: np.ndarray,
-                   known: IndexedArticle | None, store: ChunkStore, report: IngestReport) -> None:
-    chunks = split_article(article, sentences=sentences)
-    sent_ids = [sentence_id(article.id, i) for i in range(len(sentences))]
-    sent_metas = [{"article_id": article.id, "n": i, "start": s.start, "end": s.end}
-                  for i, s in enumerate(sentences)]
-    store.upsert_sentences(sent_ids, sent_metas, vecs[1:])
+def _store_batch(splits: list[tuple[Article, list[Sentence]]], vectors: np.ndarray,
+                 indexed: dict[str, IndexedArticle], store: ChunkStore,
+                 report: IngestReport) -> None:
+    """Upsert a batch of articles in one call per collection (each call costs a disk sync)."""
+    sent_ids, sent_metas, sent_vecs = [], [], []
+    chunks: list[Chunk] = []
+    chunk_vecs = []
+    stale_chunks, stale_sentences = [], []
+    row = 0
+    for article, sentences in splits:
+        vecs = vectors[row:row + 1 + len(sentences)]
+        row += 1 + len(sentences)
+        art_chunks = split_article(article, sentences=sentences)
+        sent_ids += [sentence_id(article.id, i) for i in range(len(sentences))]
+        sent_metas += [{"article_id": article.id, "n": i, "start": s.start, "end": s.end}
+                       for i, s in enumerate(sentences)]
+        sent_vecs.append(vecs[1:])
+        chunks += art_chunks
+        chunk_vecs.append(chunk_vectors(art_chunks, vecs[1:], vecs[0]))
+        known = indexed.get(article.id)
+        if known is not None:
+            fresh = {c.id for c in art_chunks}
+            stale_chunks += [cid for cid in known.chunk_ids if cid not in fresh]
+            stale_sentences += [sentence_id(article.id, i)
+                                for i in range(len(sentences), known.n_sentences)]
+    store.upsert_sentences(sent_ids, sent_metas, np.vstack(sent_vecs))
     store.upsert([c.id for c in chunks], [c.text for c in chunks], [c.metadata() for c in chunks],
-                 chunk_vectors(chunks, vecs[1:], vecs[0]))
+                 np.vstack(chunk_vecs))
     report.chunks_written += len(chunks)
-    if known is not None:  # only now, with the new version stored, drop what it no longer has
-        fresh = {c.id for c in chunks}
-        stale_sentences = [sentence_id(article.id, i)
-                           for i in range(len(sentences), known.n_sentences)]
-        store.delete([cid for cid in known.chunk_ids if cid not in fresh], stale_sentences)
+    # Only now, with the new versions stored, drop what they no longer have.
+    store.delete(stale_chunks, stale_sentences)
 
 
 def _batches(articles: list[Article]) -> list[list[Article]]:

@@ -1,0 +1,113 @@
+"""Wiring for `newsbot eval`: index the corpus once, run newsbot (and the baseline), score both."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from langchain_core.embeddings import Embeddings
+
+from bot.answer import Answerer
+from bot.baseline import BaselinePipeline
+from bot.evaluation import (EvalQuestion, Response, Scored, corpus_collection, load_questions,
+                            run_pipeline, summarize, timed, write_rows)
+from bot.errors import UsageError
+from bot.settings import Settings
+from index.articles import Article, LoadError, load_path
+from index.ingest import ingest
+from index.store import ChunkStore, open_store
+
+log = logging.getLogger(__name__)
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass
+class EvalResult:
+    """Metrics (and per-question rows) for newsbot and, optionally, the baseline."""
+
+    metrics: dict
+    rows: list[Scored]
+    baseline: dict | None = None
+    baseline_rows: list[Scored] | None = None
+
+
+def evaluate(settings: Settings, corpus: Path, questions_path: Path, *, embedder: Embeddings,
+             answerer_factory: Callable[[ChunkStore], Answerer], baseline: bool = False,
+             limit: int | None = None, progress: Progress | None = None) -> EvalResult:
+    """Run the eval end to end; the corpus is indexed into its own collection, reused if unchanged."""
+    questions = load_questions(questions_path)[:limit]
+    articles = load_corpus(corpus)
+    texts = {a.id: a.text for a in articles}
+    store = prepare_index(settings, corpus, embedder, progress)
+    answerer = answerer_factory(store)
+    rows = run_pipeline(lambda q: respond(answerer, q), questions, lambda i: texts.get(i, ""),
+                        _stage(progress, "answering"))
+    result = EvalResult(summarize(rows), rows)
+    if baseline:
+        pipeline = prepare_baseline(settings, corpus, articles, embedder, progress)
+        result.baseline_rows = run_pipeline(lambda q: respond_baseline(pipeline, q), questions,
+                                            lambda i: texts.get(i, ""),
+                                            _stage(progress, "baseline answering"))
+        result.baseline = summarize(result.baseline_rows)
+    return result
+
+
+def respond(answerer: Answerer, q: EvalQuestion) -> Response:
+    """newsbot's answer through the same chain as `newsbot ask`, plus its article ranking."""
+    answer, ms = timed(lambda: answerer.answer(q.question))
+    ranked = answerer.retriever.rank_articles(q.question, 10) if answerer.retriever else []
+    return Response(answer, ranked, ms)
+
+
+def respond_baseline(pipeline: BaselinePipeline, q: EvalQuestion) -> Response:
+    """The baseline's answer and ranking."""
+    (answer, ranked), ms = timed(lambda: pipeline.answer(q.question))
+    return Response(answer, ranked, ms)
+
+
+def load_corpus(corpus: Path) -> list[Article]:
+    """Every article of the corpus file, or a UsageError."""
+    if not corpus.is_file():
+        raise UsageError(f"no such corpus file: {corpus}")
+    try:
+        return load_path(corpus)
+    except LoadError as exc:
+        raise UsageError(f"{corpus}: {exc}") from exc
+
+
+def prepare_index(settings: Settings, corpus: Path, embedder: Embeddings,
+                  progress: Progress | None) -> ChunkStore:
+    """The corpus's own collection, indexed unless its content hash is already recorded."""
+    name, digest = corpus_collection(corpus)
+    store = open_store(settings.home, settings.chroma_url, name)
+    if store.info().get("corpus_hash") != digest:
+        report = ingest([corpus], store, embedder, progress=_stage(progress, "indexing corpus"))
+        log.info("eval corpus indexed: %d articles, %d chunks in %.1f s",
+                 len(report.new) + len(report.updated), report.chunks_written, report.seconds)
+        store.set_info({**store.info(), "corpus_hash": digest})
+    return store
+
+
+def prepare_baseline(settings: Settings, corpus: Path, articles: list[Article],
+                     embedder: Embeddings, progress: Progress | None) -> BaselinePipeline:
+    """The baseline's collection, indexed unless already done for this corpus."""
+    name, digest = corpus_collection(corpus, prefix="baseline")
+    store = open_store(settings.home, settings.chroma_url, name)
+    pipeline = BaselinePipeline(store, embedder)
+    if store.info().get("corpus_hash") != digest:
+        if progress:
+            progress("indexing baseline", 0, 1)
+        pipeline.index(articles)
+        store.set_info({"corpus_hash": digest})
+    return pipeline
+
+
+def _stage(progress: Progress | None, name: str) -> Callable[[int, int], None] | None:
+    if progress is None:
+        return None
+    return lambda done, total: progress(name, done, total)
+
+
+__all__ = ["EvalResult", "evaluate", "write_rows"]

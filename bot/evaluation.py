@@ -1,0 +1,209 @@
+"""`newsbot eval`: answer a question set over a corpus and score it by ../shared/eval's conventions.
+
+Scoring (see ../shared/eval/README.md):
+- hit@k / MRR@10: a gold article among the top-k *distinct articles* retrieved (answerable
+  questions with gold ids);
+- answer accuracy: not abstained, answer text <= 400 characters, and an acceptable answer occurs
+  in it as a whole word or phrase, case-insensitively (answerable questions);
+- abstain accuracy: abstained with no citations (questions whose answers are []);
+- citation accuracy: the first citation's article is gold or contains an answer string.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import statistics
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pydantic import BaseModel, Field, ValidationError
+
+from bot.answer import Answer
+from bot.errors import UsageError
+
+MAX_ANSWER_CHARS = 400
+METRIC_KEYS = ("n", "n_answerable", "n_unanswerable", "hit@1", "hit@5", "mrr@10",
+               "answer_accuracy", "abstain_accuracy", "citation_accuracy",
+               "latency_ms_p50", "latency_ms_p95")
+
+
+class EvalQuestion(BaseModel):
+    """One question of an eval set; only question and question_date may reach the bot."""
+
+    id: str
+    question: str
+    answers: list[str] = Field(default_factory=list)
+    gold_doc_ids: list[str] = Field(default_factory=list)
+    question_date: str | None = None
+
+
+@dataclass
+class Response:
+    """What a pipeline returned for one question."""
+
+    answer: Answer
+    ranked_articles: list[str]  # distinct article ids, best first
+    latency_ms: float
+
+
+@dataclass
+class Scored:
+    """One question's response and its grades, as written by --out."""
+
+    question: EvalQuestion
+    response: Response
+    correct: bool | None  # answer accuracy (None for unanswerable questions)
+    abstain_ok: bool | None  # abstain accuracy (None for answerable questions)
+    citation_ok: bool | None
+    gold_rank: int | None  # 1-based rank of the first gold article, None if not in the list
+    extra: dict = field(default_factory=dict)
+
+    def record(self) -> dict:
+        """A JSON-ready row for error analysis."""
+        a = self.response.answer
+        return {"id": self.question.id, "question": self.question.question,
+                "gold_answers": self.question.answers, "gold_doc_ids": self.question.gold_doc_ids,
+                "answer": a.answer, "abstained": a.abstained,
+                "citations": [c.model_dump() for c in a.citations],
+                "ranked_articles": self.response.ranked_articles[:10],
+                "correct": self.correct, "abstain_ok": self.abstain_ok,
+                "citation_ok": self.citation_ok, "gold_rank": self.gold_rank,
+                "latency_ms": round(self.response.latency_ms, 1)}
+
+
+def load_questions(path: Path) -> list[EvalQuestion]:
+    """Questions from a JSONL file, or a UsageError naming the bad line."""
+    if not path.is_file():
+        raise UsageError(f"no such questions file: {path}")
+    questions = []
+    for lineno, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            questions.append(EvalQuestion.model_validate_json(line))
+        except ValidationError as exc:
+            problem = exc.errors()[0]
+            raise UsageError(f"{path} line {lineno}: {problem['msg']}") from exc
+    if not questions:
+        raise UsageError(f"{path} holds no questions")
+    return questions
+
+
+def corpus_collection(corpus: Path, prefix: str = "eval") -> tuple[str, str]:
+    """(collection name, content hash) for a corpus file: a changed corpus gets a new collection."""
+    digest = hashlib.sha256(corpus.read_bytes()).hexdigest()
+    stem = re.sub(r"[^A-Za-z0-9_-]+", "-", f"{corpus.parent.name}-{corpus.stem}")[:40]
+    return f"{prefix}-{stem}-{digest[:10]}", digest
+
+
+def is_correct(text: str, answers: Iterable[str], abstained: bool) -> bool:
+    """The eval README's answer rule: whole word or phrase, case-insensitive, <= 400 chars."""
+    if abstained or len(text) > MAX_ANSWER_CHARS:
+        return False
+    return any(contains_phrase(text, a) for a in answers)
+
+
+def contains_phrase(text: str, phrase: str) -> bool:
+    """Phrase occurs in text, case-insensitively, not glued to a letter or digit."""
+    phrase = phrase.strip()
+    if not phrase:
+        return False
+    pattern = r"(?<![A-Za-z0-9])" + re.escape(phrase.lower()) + r"(?![A-Za-z0-9])"
+    return re.search(pattern, text.lower()) is not None
+
+
+def grade(q: EvalQuestion, r: Response, article_text: Callable[[str], str]) -> Scored:
+    """Grade one response."""
+    a = r.answer
+    answerable = bool(q.answers)
+    gold_rank = next((i for i, aid in enumerate(r.ranked_articles, start=1)
+                      if aid in q.gold_doc_ids), None)
+    citation_ok = None
+    if answerable:
+        first = a.citations[0] if a.citations else None
+        citation_ok = first is not None and (
+            first.article_id in q.gold_doc_ids
+            or any(contains_phrase(article_text(first.article_id), ans) for ans in q.answers))
+    return Scored(
+        question=q, response=r,
+        correct=is_correct(a.answer, q.answers, a.abstained) if answerable else None,
+        abstain_ok=None if answerable else (a.abstained and not a.citations),
+        citation_ok=citation_ok, gold_rank=gold_rank if q.gold_doc_ids else None)
+
+
+def summarize(rows: list[Scored]) -> dict:
+    """The metrics object: exactly METRIC_KEYS."""
+    answerable = [s for s in rows if s.question.answers]
+    unanswerable = [s for s in rows if not s.question.answers]
+    ranked = [s for s in answerable if s.question.gold_doc_ids]
+    latencies = sorted(s.response.latency_ms for s in rows)
+    return {
+        "n": len(rows), "n_answerable": len(answerable), "n_unanswerable": len(unanswerable),
+        "hit@1": _mean([s.gold_rank == 1 for s in ranked]),
+        "hit@5": _mean([s.gold_rank is not None and s.gold_rank <= 5 for s in ranked]),
+        "mrr@10": _mean([1 / s.gold_rank if s.gold_rank and s.gold_rank <= 10 else 0.0
+                         for s in ranked]),
+        "answer_accuracy": _mean([s.correct for s in answerable]),
+        "abstain_accuracy": _mean([s.abstain_ok for s in unanswerable]),
+        "citation_accuracy": _mean([s.citation_ok for s in answerable]),
+        "latency_ms_p50": percentile(latencies, 50),
+        "latency_ms_p95": percentile(latencies, 95),
+    }
+
+
+def run_pipeline(respond: Callable[[EvalQuestion], Response], questions: list[EvalQuestion],
+                 article_text: Callable[[str], str],
+                 progress: Callable[[int, int], None] | None = None) -> list[Scored]:
+    """Ask every question through one pipeline and grade the responses."""
+    rows = []
+    for i, q in enumerate(questions, start=1):
+        rows.append(grade(q, respond(q), article_text))
+        if progress:
+            progress(i, len(questions))
+    return rows
+
+
+def ratios(ours: dict, baseline: dict) -> dict:
+    """ours / baseline for every metric both have as a positive number."""
+    out = {}
+    for key in METRIC_KEYS:
+        a, b = ours.get(key), baseline.get(key)
+        if isinstance(a, (int, float)) and isinstance(b, (int, float)) and b:
+            out[key] = round(a / b, 3)
+        else:
+            out[key] = None
+    return out
+
+
+def write_rows(out_dir: Path, name: str, rows: list[Scored]) -> Path:
+    """Per-question results as JSONL, for error analysis."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / f"{name}.jsonl"
+    with path.open("w", encoding="utf-8") as fh:
+        for row in rows:
+            fh.write(json.dumps(row.record(), ensure_ascii=False) + "\n")
+    return path
+
+
+def timed(fn: Callable[[], Answer]) -> tuple[Answer, float]:
+    """Call fn and return its result with the wall time in milliseconds."""
+    started = time.perf_counter()
+    result = fn()
+    return result, (time.perf_counter() - started) * 1000
+
+
+def _mean(values: list[bool | float | None]) -> float | None:
+    values = [float(v) for v in values if v is not None]
+    return round(statistics.fmean(values), 4) if values else None
+
+
+def percentile(values: list[float], pct: float) -> float | None:
+    if not values:
+        return None
+    k = (len(values) - 1) * pct / 100
+    lo, hi = int(k), min(int(k) + 1, len(values) - 1)
+    return round(values[lo] + (values[hi] - values[lo]) * (k - lo), 1)

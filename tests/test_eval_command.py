@@ -1,0 +1,64 @@
+"""`newsbot eval` end to end on a tiny corpus: real model, real Chroma, baseline side by side."""
+
+from __future__ import annotations
+
+import json
+
+from bot.cli import main
+from bot.evaluation import METRIC_KEYS
+
+ARTICLES = [
+    {"id": "korea", "title": "Hegseth in Seoul", "source": "BTA", "url": None, "date": "2025-11-03",
+     "text": "About 28,500 American soldiers are stationed in South Korea. "
+             "The alliance dates from the Korean War."},
+    {"id": "mars", "title": "Rover lands", "source": "NASA", "url": "https://nasa.example/r",
+     "date": "2021-02-18", "text": "The Perseverance rover landed in Jezero Crater on Mars. "
+                                  "It carries a small helicopter named Ingenuity."},
+    {"id": "chips", "title": "Chip plant", "source": "AP", "url": None, "date": "2022-08-09",
+     "text": "The CHIPS Act sets aside $52 billion for semiconductor manufacturing."},
+]
+QUESTIONS = [
+    {"id": "q1", "question": "How many US troops are in South Korea?", "answers": ["28,500"],
+     "gold_doc_ids": ["korea"]},
+    {"id": "q2", "question": "What is the name of the helicopter on the Mars rover?",
+     "answers": ["Ingenuity"], "gold_doc_ids": ["mars"]},
+    {"id": "q3", "question": "Who won the 2018 FIFA World Cup?", "answers": [],
+     "gold_doc_ids": []},
+]
+
+
+def _write_jsonl(path, rows):
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return path
+
+
+def test_eval_json_reports_both_pipelines_and_writes_rows(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("NEWSBOT_HOME", str(tmp_path / "home"))
+    corpus = _write_jsonl(tmp_path / "articles.jsonl", ARTICLES)
+    questions = _write_jsonl(tmp_path / "questions.jsonl", QUESTIONS)
+    args = ["eval", "--corpus", str(corpus), "--questions", str(questions), "--json",
+            "--baseline", "--out", str(tmp_path / "out")]
+    assert main(args) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert set(result) == set(METRIC_KEYS) | {"baseline"}
+    assert set(result["baseline"]) == set(METRIC_KEYS)
+    assert (result["n"], result["n_answerable"], result["n_unanswerable"]) == (3, 2, 1)
+    assert result["hit@1"] == 1.0 and result["answer_accuracy"] == 1.0
+    assert result["abstain_accuracy"] == 1.0 and result["citation_accuracy"] == 1.0
+    assert result["baseline"]["abstain_accuracy"] == 0.0  # the baseline never abstains
+    rows = [json.loads(line) for line in (tmp_path / "out" / "newsbot.jsonl").open()]
+    assert [r["id"] for r in rows] == ["q1", "q2", "q3"]
+    assert rows[0]["correct"] is True and "28,500" in rows[0]["answer"]
+    assert (tmp_path / "out" / "baseline.jsonl").exists()
+
+    # A second run reuses the indexed collections (same corpus hash) and gives the same figures.
+    assert main(args) == 0
+    again = json.loads(capsys.readouterr().out)
+    assert {k: again[k] for k in ("hit@1", "answer_accuracy")} == {
+        k: result[k] for k in ("hit@1", "answer_accuracy")}
+
+
+def test_eval_with_a_missing_corpus_is_a_one_line_error(tmp_path, capsys):
+    assert main(["eval", "--corpus", str(tmp_path / "nope.jsonl"),
+                 "--questions", str(tmp_path / "q.jsonl")]) == 2
+    assert "no such" in capsys.readouterr().err

@@ -1,0 +1,96 @@
+"""Eval arithmetic on a tiny hand-made set where the right numbers are known."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from bot.answer import Answer
+from bot.citations import Citation
+from bot.errors import UsageError
+from bot.evaluation import (METRIC_KEYS, EvalQuestion, Response, contains_phrase, grade,
+                            is_correct, load_questions, ratios, summarize)
+
+TEXTS = {"g1": "Gold one says six.", "g2": "Gold two.", "x": "Other article mentions Paris.",
+         "y": "Nothing useful."}
+
+
+def _answer(text: str, cited: list[str], abstained: bool = False) -> Answer:
+    cites = [Citation(n=i + 1, article_id=a, title="t", source="s", date="d", location="l",
+                      quote="q") for i, a in enumerate(cited)]
+    return Answer(question="q", answer=text, abstained=abstained, citations=cites)
+
+
+def _q(qid: str, answers: list[str], gold: list[str]) -> EvalQuestion:
+    return EvalQuestion(id=qid, question=f"question {qid}?", answers=answers, gold_doc_ids=gold)
+
+
+@pytest.fixture
+def scored():
+    cases = [
+        # answerable, gold ranked 1st, correct answer, gold cited
+        (_q("a", ["six"], ["g1"]), _answer("It was six [1].", ["g1"]), ["g1", "x"], 100.0),
+        # answerable, gold ranked 3rd, wrong answer, cites an article that contains the answer
+        (_q("b", ["Paris"], ["g2"]), _answer("In 2016 [1].", ["x"]), ["x", "y", "g2"], 200.0),
+        # answerable, gold not retrieved, abstained (wrong), no citation
+        (_q("c", ["6"], ["g2"]), _answer("I couldn't find that.", [], True), ["x", "y"], 300.0),
+        # unanswerable, abstained without citations (right)
+        (_q("d", [], []), _answer("I couldn't find that.", [], True), ["y"], 400.0),
+        # unanswerable, answered anyway (wrong)
+        (_q("e", [], []), _answer("Something [1].", ["y"]), ["y"], 500.0),
+    ]
+    return [grade(q, Response(a, ranked, ms), TEXTS.get) for q, a, ranked, ms in cases]
+
+
+def test_summary_has_exactly_the_documented_keys(scored):
+    assert tuple(summarize(scored)) == METRIC_KEYS
+
+
+def test_metric_arithmetic_matches_hand_computed_values(scored):
+    m = summarize(scored)
+    assert (m["n"], m["n_answerable"], m["n_unanswerable"]) == (5, 3, 2)
+    assert m["hit@1"] == pytest.approx(1 / 3, abs=1e-4)
+    assert m["hit@5"] == pytest.approx(2 / 3, abs=1e-4)
+    assert m["mrr@10"] == pytest.approx((1 + 1 / 3 + 0) / 3, abs=1e-4)
+    assert m["answer_accuracy"] == pytest.approx(1 / 3, abs=1e-4)
+    assert m["abstain_accuracy"] == 0.5
+    assert m["citation_accuracy"] == pytest.approx(2 / 3, abs=1e-4)  # a: gold, b: contains Paris
+    assert m["latency_ms_p50"] == 300.0
+    assert m["latency_ms_p95"] == pytest.approx(480.0)
+
+
+def test_abstain_accuracy_is_null_without_unanswerable_questions(scored):
+    assert summarize(scored[:3])["abstain_accuracy"] is None
+
+
+@pytest.mark.parametrize("text, answers, expected", [
+    ("It was 6 [1].", ["6"], True),
+    ("In 2016 [1].", ["6"], False),  # not glued to digits
+    ("SQUID GAME returns", ["Squid Game"], True),
+    ("Squid Games returns", ["Squid Game"], False),  # not glued to letters
+    ("Europe.", ["Asia", "Europe"], True),
+    ("x" * 401 + " Europe", ["Europe"], False),  # longer than 400 characters
+])
+def test_answer_rule_is_whole_phrase_case_insensitive_and_short(text, answers, expected):
+    assert is_correct(text, answers, abstained=False) is expected
+
+
+def test_an_abstention_is_never_a_correct_answer():
+    assert not is_correct("six", ["six"], abstained=True)
+    assert not contains_phrase("anything", "")
+
+
+def test_ratios_divide_ours_by_baseline_and_skip_missing_values():
+    r = ratios({"hit@1": 0.8, "abstain_accuracy": 0.7, "n": 10},
+               {"hit@1": 0.4, "abstain_accuracy": None, "n": 10})
+    assert r["hit@1"] == 2.0 and r["abstain_accuracy"] is None and r["n"] == 1.0
+
+
+def test_bad_question_files_get_clear_errors(tmp_path):
+    with pytest.raises(UsageError, match="no such questions file"):
+        load_questions(tmp_path / "missing.jsonl")
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text(json.dumps({"id": "1", "question": "ok?"}) + "\n{oops\n")
+    with pytest.raises(UsageError, match="line 2"):
+        load_questions(bad)
