@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable
+from datetime import date
 
 from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
@@ -71,6 +72,8 @@ def build_chain(retriever: BaseRetriever, answer_step: Runnable | Callable,
     condense_step = condense_step or (lambda x: condense(x["question"], x.get("history") or []))
 
     def _retrieve(x: dict) -> list[Document]:
+        if x.get("as_of") is not None and hasattr(retriever, "search"):
+            return retriever.search(x["query"], x["as_of"])
         return retriever.invoke(x["query"])
 
     return (
@@ -103,17 +106,21 @@ class Answerer:
         self.retriever = retriever  # exposed for evaluation's retrieval metrics only
 
     def answer(self, question: str, history: list[Turn] | None = None,
-               on_token: Callable[[str], None] | None = None) -> Answer:
+               on_token: Callable[[str], None] | None = None, *,
+               as_of: date | None = None) -> Answer:
         """Answer a question, with earlier turns for follow-ups.
 
         on_token, if given, receives generated text pieces while an LLM answer step writes them
         (the extractive step never calls it). Only the returned Answer is checked and final.
+        as_of is the day the question is asked (default today): articles from the days before
+        it are preferred when several report on the same thing.
         """
         question = validate_question(question)
         started = time.perf_counter()
         timings: dict[str, float] = {}
         result: Answer = self.chain.invoke({"question": question, "history": history or [],
-                                            "timings": timings, "on_token": on_token})
+                                            "timings": timings, "on_token": on_token,
+                                            "as_of": as_of or date.today()})
         timings["total"] = round((time.perf_counter() - started) * 1000, 1)
         return result.model_copy(update={"timings_ms": timings})
 

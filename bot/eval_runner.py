@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 from langchain_core.embeddings import Embeddings
@@ -56,9 +57,18 @@ def evaluate(settings: Settings, corpus: Path, questions_path: Path, *, embedder
 
 def respond(answerer: Answerer, q: EvalQuestion) -> Response:
     """newsbot's answer through the same chain as `newsbot ask`, plus its article ranking."""
-    answer, ms = timed(lambda: answerer.answer(q.question))
-    ranked = answerer.retriever.rank_articles(q.question, 10) if answerer.retriever else []
+    as_of = as_of_date(q)
+    answer, ms = timed(lambda: answerer.answer(q.question, as_of=as_of))
+    ranked = answerer.retriever.rank_articles(q.question, 10, as_of) if answerer.retriever else []
     return Response(answer, ranked, ms)
+
+
+def as_of_date(q: EvalQuestion) -> date | None:
+    """The question's date, which the bot may be given; None where the set has none."""
+    try:
+        return date.fromisoformat(q.question_date) if q.question_date else None
+    except ValueError:
+        return None
 
 
 def respond_baseline(pipeline: BaselinePipeline, q: EvalQuestion) -> Response:

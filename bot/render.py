@@ -49,16 +49,16 @@ def sources_text(answer: Answer | None) -> Text:
     return out
 
 
-def metrics_table(rows: dict[str, dict]) -> Table:
-    """Eval metrics, one row per pipeline (newsbot, baseline, ratio)."""
+def metrics_table(columns: dict[str, dict]) -> Table:
+    """Eval metrics: one row per metric, one column per pipeline (newsbot, baseline, ratio)."""
     from bot.evaluation import METRIC_KEYS
 
     table = Table(show_edge=False, pad_edge=False)
-    table.add_column("")
+    table.add_column("metric")
+    for name in columns:
+        table.add_column(name, justify="right")
     for key in METRIC_KEYS:
-        table.add_column(key, justify="right")
-    for name, metrics in rows.items():
-        table.add_row(name, *(_cell(metrics.get(k)) for k in METRIC_KEYS))
+        table.add_row(key, *(_cell(metrics.get(key)) for metrics in columns.values()))
     return table
 
 

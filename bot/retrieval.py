@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from datetime import date
 
 import numpy as np
 from langchain_core.callbacks import CallbackManagerForRetrieverRun
@@ -22,6 +23,10 @@ from index.store import ChunkStore
 
 log = logging.getLogger(__name__)
 RRF_K = 60  # the constant from Cormack et al.'s reciprocal rank fusion
+# News questions are about recent reports: articles dated within this many days before the
+# question's date get one extra fused "vote", as if a third ranking put them first.
+RECENCY_DAYS = 10
+RECENCY_WEIGHT = 1.0 / (RRF_K + 1)
 
 
 class KeywordIndex:
@@ -72,15 +77,20 @@ class HybridRetriever(BaseRetriever):
 
     def _get_relevant_documents(self, query: str, *,
                                 run_manager: CallbackManagerForRetrieverRun) -> list[Document]:
+        return self.search(query)
+
+    def search(self, query: str, as_of: date | None = None) -> list[Document]:
+        """The top k chunks for query, preferring articles from the days before as_of."""
         q_vec = np.asarray(self.embedder.embed_query(query), dtype=np.float32)
-        fused, rows = self.fuse(query, q_vec)
+        fused, rows = self.fuse(query, q_vec, as_of)
         docs = [Document(page_content=rows[cid][0], id=cid,
                          metadata={**rows[cid][1], "chunk_id": cid, "rank_score": score})
                 for cid, score in fused[: self.k]]
         self._score_sentences(docs, q_vec)
         return docs
 
-    def fuse(self, query: str, q_vec: np.ndarray) -> tuple[list[tuple[str, float]], dict]:
+    def fuse(self, query: str, q_vec: np.ndarray,
+             as_of: date | None = None) -> tuple[list[tuple[str, float]], dict]:
         """Reciprocal-rank fusion of the dense and BM25 chunk rankings, best first.
 
         Returns [(chunk id, fused score)] and {chunk id: (text, metadata)}.
@@ -95,12 +105,16 @@ class HybridRetriever(BaseRetriever):
             chunk_id, text, meta = keyword.rows[row]
             fused[chunk_id] = fused.get(chunk_id, 0.0) + 1.0 / (RRF_K + rank + 1)
             rows.setdefault(chunk_id, (text, meta))
+        if as_of is not None:
+            for chunk_id in fused:
+                if is_recent(rows[chunk_id][1].get("date", ""), as_of):
+                    fused[chunk_id] += RECENCY_WEIGHT
         return sorted(fused.items(), key=lambda kv: kv[1], reverse=True), rows
 
-    def rank_articles(self, query: str, n: int = 10) -> list[str]:
+    def rank_articles(self, query: str, n: int = 10, as_of: date | None = None) -> list[str]:
         """Distinct article ids in fused rank order, for retrieval metrics."""
         q_vec = np.asarray(self.embedder.embed_query(query), dtype=np.float32)
-        fused, rows = self.fuse(query, q_vec)
+        fused, rows = self.fuse(query, q_vec, as_of)
         return distinct([rows[cid][1]["article_id"] for cid, _ in fused])[:n]
 
     def warm_up(self) -> None:
@@ -135,6 +149,15 @@ class HybridRetriever(BaseRetriever):
                                "end": smeta["end"], "score": float(np.dot(q_vec, vec))})
             meta["sentences"] = scored
             meta["support"] = max((s["score"] for s in scored), default=0.0)
+
+
+def is_recent(article_date: str, as_of: date) -> bool:
+    """Whether an article's YYYY-MM-DD date falls in the RECENCY_DAYS up to as_of."""
+    try:
+        published = date.fromisoformat(article_date)
+    except ValueError:
+        return False
+    return 0 <= (as_of - published).days <= RECENCY_DAYS
 
 
 def distinct(ids: list[str]) -> list[str]:
