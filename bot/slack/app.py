@@ -43,7 +43,10 @@ def build_app(settings: Settings, slack: SlackSettings, answerer: Answerer,
     """A Bolt app whose listeners answer through `answerer`; serve it over HTTP or Socket Mode."""
     client = client or make_client(slack)
     app = App(
-        client=client,
+        name="newsbot", client=client,
+        # Bolt copies the root logger's level unless given a base logger; this one lets the CLI
+        # keep Bolt's INFO lines (which carry request bodies) out of the log below -vv
+        logger=logging.getLogger("slack_bolt"),
         # "" rather than None: Bolt would otherwise read the environment itself
         signing_secret=slack.signing_secret.get_secret_value() if slack.signing_secret else "",
         request_verification_enabled=not slack.socket_mode,
@@ -132,12 +135,18 @@ def serve(settings: Settings, slack: SlackSettings, *, host: str = "0.0.0.0",
     return 0
 
 
-def _run_socket_mode(app: App, slack: SlackSettings, who: str) -> int:
+def connect_socket_mode(app: App, slack: SlackSettings) -> SocketModeHandler:
+    """Open the Socket Mode connection (apps.connections.open, then the WebSocket)."""
     handler = SocketModeHandler(app, app_token=slack.app_token.get_secret_value())
     try:
         handler.connect()
     except SLACK_ERRORS as exc:
         raise ConfigError(f"SLACK_APP_TOKEN: no Socket Mode connection ({error_code(exc)}).") from exc
+    return handler
+
+
+def _run_socket_mode(app: App, slack: SlackSettings, who: str) -> int:
+    handler = connect_socket_mode(app, slack)
     print(f"newsbot: answering Slack as {who} over Socket Mode (Ctrl-C stops)",
           file=sys.stderr, flush=True)
     try:

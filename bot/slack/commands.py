@@ -14,7 +14,6 @@ from bot.slack.limits import channel_allowed
 from bot.slack.replies import Asked, Replier
 
 log = logging.getLogger(__name__)
-HELP_WORDS = {"", "help", "?"}
 
 
 def register(app: App, replier: Replier, allowlist: list[str]) -> None:
@@ -28,7 +27,7 @@ def register(app: App, replier: Replier, allowlist: list[str]) -> None:
             respond(text=render.NOT_ENABLED, response_type="ephemeral")
             return
         question = plain_text(cmd.text)
-        if question.lower() in HELP_WORDS:
+        if question.lower() in render.HELP_WORDS:
             respond(text=render.HELP, response_type="ephemeral")
             return
         replier.answer_privately(respond, cmd.user_id, question)

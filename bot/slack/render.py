@@ -21,6 +21,7 @@ MAX_ANSWER_SECTIONS = 5
 FALLBACK_CHARS = 3000
 _URL = re.compile(r"^https?://[^\s<>|]+$")
 
+HELP_WORDS = {"", "help", "?"}
 HELP = ("Ask me about the indexed news articles and I'll answer with numbered sources.\n"
         "• Mention me with a question: `@newsbot How many US troops are in Korea?`\n"
         "• Reply in my thread to ask a follow-up; no need to mention me again.\n"
@@ -87,6 +88,11 @@ def asked_line(question: str, user_id: str | None = None) -> str:
     """'You asked: ...' (or '@user asked: ...') for answers shown away from the question."""
     who = f"<@{user_id}> asked" if user_id else "You asked"
     return clip(f"*{who}:* {escape(question)}", MAX_TEXT)
+
+
+def note_blocks(text: str) -> list[dict]:
+    """A fixed note (help, apology) as blocks, so it also replaces a preview's blocks."""
+    return [SectionBlock(text=MarkdownTextObject(text=text)).to_dict()]
 
 
 def preview_blocks(partial: str) -> list[dict]:

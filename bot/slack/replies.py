@@ -60,12 +60,12 @@ class ThreadReply:
             except SLACK_ERRORS as exc:  # a lost preview is not worth failing the answer
                 log.warning("preview update failed in %s: %s", self.channel, error_code(exc))
 
-    def finish(self, text: str, blocks: list[dict] | None = None) -> None:
-        """Post the final message, or replace the preview with it."""
+    def finish(self, text: str, blocks: list[dict]) -> None:
+        """Post the final message, or replace the preview (blocks and all) with it."""
         with self._lock:
             self._send(text, blocks)
 
-    def _send(self, text: str, blocks: list[dict] | None) -> None:
+    def _send(self, text: str, blocks: list[dict]) -> None:
         if self.ts is None:
             posted = self.client.chat_postMessage(
                 channel=self.channel, thread_ts=self.thread_ts, text=text, blocks=blocks,
@@ -95,8 +95,8 @@ class Replier:
             return
         thread_ts = event.thread_ts or (None if event.is_dm else event.ts)
         reply = ThreadReply(client, event.channel, thread_ts, interval_s=self.stream_interval_s)
-        if not question:
-            self._settle(reply, render.HELP, None, event, thread_ts)
+        if question.lower() in render.HELP_WORDS:
+            self._settle(reply, render.HELP, render.note_blocks(render.HELP), event, thread_ts)
             return
         refusal = self.refusal(event.user or "", question)
         if refusal:
@@ -110,7 +110,7 @@ class Replier:
                          event, thread_ts)
         except Exception:  # any failure gets the fixed reply; the details stay in the log
             log.exception("answering message %s/%s failed", event.channel, event.ts)
-            self._try(reply.finish, render.FRIENDLY_ERROR)
+            self._try(reply.finish, render.FRIENDLY_ERROR, render.note_blocks(render.FRIENDLY_ERROR))
         finally:
             self._react(client, "reactions_remove", event)
 
@@ -158,7 +158,7 @@ class Replier:
                  len(answer.citations), answer.abstained, (time.perf_counter() - started) * 1000)
         return answer
 
-    def _settle(self, reply: ThreadReply, text: str, blocks: list[dict] | None,
+    def _settle(self, reply: ThreadReply, text: str, blocks: list[dict],
                 event: MessageEvent, thread_ts: str | None) -> None:
         reply.finish(text, blocks)
         if thread_ts:
