@@ -88,7 +88,8 @@ def load_slack_settings(**overrides: object) -> SlackSettings:
     except ValidationError as exc:
         raise _config_error(exc) from exc
     if slack.bot_token is None:
-        raise ConfigError("SLACK_BOT_TOKEN is not set: use the app's Bot User OAuth Token (xoxb-...).")
+        raise ConfigError("SLACK_BOT_TOKEN is not set: "
+                          "use the app's Bot User OAuth Token (xoxb-...).")
     if slack.app_token is not None and not slack.app_token.get_secret_value().startswith("xapp-"):
         raise ConfigError("SLACK_APP_TOKEN must be an app-level token (xapp-...) for Socket Mode.")
     if not slack.socket_mode and slack.signing_secret is None:

@@ -303,7 +303,7 @@ class CannedAnswerer:
         self.asked: list[tuple[str, list]] = []
 
     def answer(self, question: str, history: list | None = None, on_token=None):
-        """Stream the tokens (if any) through on_token, then raise the error or return the Answer."""
+        """Stream the tokens through on_token, then raise the error or return the Answer."""
         from bot.answer import Answer
         from bot.citations import Citation
 

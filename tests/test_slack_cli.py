@@ -64,7 +64,8 @@ def test_a_refused_token_or_a_busy_port_gets_one_line(clean_env, fake, capsys):
     clean_env.setenv("SLACK_SIGNING_SECRET", SIGNING_SECRET)
     clean_env.setenv("SLACK_BOT_TOKEN", "xoxb-revoked")
     assert main(["slack"]) == 2
-    assert capsys.readouterr().err == "newsbot: SLACK_BOT_TOKEN was refused by Slack (invalid_auth).\n"
+    refused = capsys.readouterr().err
+    assert refused == "newsbot: SLACK_BOT_TOKEN was refused by Slack (invalid_auth).\n"
     clean_env.setenv("SLACK_BOT_TOKEN", BOT_TOKEN)
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))

@@ -1,5 +1,6 @@
 """The streaming seam: an Answerer that calls on_token shows a growing preview (at most one
-update a second), then the checked answer replaces it. (The extractive step never streams: test_slack_http checks it posts once.)"""
+update a second), then the checked answer replaces it. The extractive step never streams;
+test_slack_http checks that it posts once."""
 
 from __future__ import annotations
 

@@ -141,7 +141,8 @@ def connect_socket_mode(app: App, slack: SlackSettings) -> SocketModeHandler:
     try:
         handler.connect()
     except SLACK_ERRORS as exc:
-        raise ConfigError(f"SLACK_APP_TOKEN: no Socket Mode connection ({error_code(exc)}).") from exc
+        raise ConfigError(f"SLACK_APP_TOKEN: no Socket Mode connection "
+                          f"({error_code(exc)}).") from exc
     return handler
 
 

@@ -50,17 +50,20 @@ def register(app: App, replier: Replier, allowlist: list[str]) -> None:
 
     def answer(client: WebClient, msg: MessageEvent, context: BoltContext,
                only_if_bot_in_thread: bool = False) -> None:
-        if only_if_bot_in_thread and replier.threads.get((msg.channel, msg.thread_ts)) is False:
+        thread = (msg.channel, msg.thread_ts)
+        known = replier.threads.get(thread)
+        if only_if_bot_in_thread and known is False:
             return  # a thread already read and found without the bot: no API call
         if not channel_allowed(msg.channel, allowlist):
             if not only_if_bot_in_thread:
                 replier.tell(client, msg, render.NOT_ENABLED)
             return
-        spoke, history = False, []
+        spoke, history = known is True, []
         if msg.in_thread:
             try:
-                spoke, history = read_thread(client, msg, context.bot_user_id, context.bot_id)
-                replier.threads.put((msg.channel, msg.thread_ts), spoke)
+                found, history = read_thread(client, msg, context.bot_user_id, context.bot_id)
+                spoke = spoke or found  # never forget an answer the API does not list yet
+                replier.threads.put(thread, spoke)
             except SLACK_ERRORS as exc:  # a mention is still answered, just without history
                 log.warning("reading thread %s/%s failed: %s", msg.channel, msg.thread_ts,
                             error_code(exc))

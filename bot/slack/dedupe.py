@@ -19,7 +19,7 @@ log = logging.getLogger(__name__)
 
 
 class TTLCache:
-    """A thread-safe dict whose entries expire after `ttl_s` and whose size stays under `max_items`."""
+    """A thread-safe dict whose entries expire after `ttl_s`, holding at most `max_items`."""
 
     def __init__(self, ttl_s: float, max_items: int,
                  clock: Callable[[], float] = time.monotonic) -> None:

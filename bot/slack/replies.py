@@ -35,7 +35,7 @@ class Asked:
 
 
 class ThreadReply:
-    """One bot message: a preview that grows as tokens arrive (one update per interval), then the answer."""
+    """One bot message: a preview growing with the tokens (throttled), then the final answer."""
 
     def __init__(self, client: WebClient, channel: str, thread_ts: str | None, *,
                  interval_s: float = 1.0, clock: Callable[[], float] = time.monotonic) -> None:
@@ -110,7 +110,8 @@ class Replier:
                          event, thread_ts)
         except Exception:  # any failure gets the fixed reply; the details stay in the log
             log.exception("answering message %s/%s failed", event.channel, event.ts)
-            self._try(reply.finish, render.FRIENDLY_ERROR, render.note_blocks(render.FRIENDLY_ERROR))
+            self._try(reply.finish, render.FRIENDLY_ERROR,
+                      render.note_blocks(render.FRIENDLY_ERROR))
         finally:
             self._react(client, "reactions_remove", event)
 
