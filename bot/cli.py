@@ -78,6 +78,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("status", help="what is indexed, and where")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(run=cmd_status)
+
+    p = sub.add_parser("slack", help="answer in Slack (Socket Mode if SLACK_APP_TOKEN is set, "
+                                     "else HTTP at /slack/events)")
+    p.add_argument("--port", type=port_number, default=3000, help="HTTP port (default 3000)")
+    p.add_argument("--host", default="0.0.0.0", help="HTTP address to bind (default 0.0.0.0)")
+    p.set_defaults(run=cmd_slack)
     return parser
 
 
@@ -203,6 +209,21 @@ def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_slack(args: argparse.Namespace, settings: Settings) -> int:
+    """newsbot slack [--port N] [--host ADDR]"""
+    from bot.settings import load_slack_settings
+    from bot.slack.app import serve
+
+    return serve(settings, load_slack_settings(), host=args.host, port=args.port)
+
+
+def port_number(text: str) -> int:
+    """An argparse type: a TCP port, 0 (any free port) to 65535."""
+    if not text.isdigit() or int(text) > 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number (0-65535)")
+    return int(text)
+
+
 def summary_line(report, paths: list[Path]) -> str:
     """One line that says what an ingest did."""
     where = ", ".join(str(p) for p in paths)
@@ -217,8 +238,9 @@ def configure_logging(verbose: int) -> None:
     level = logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
     if verbose < 2:
-        for noisy in ("bm25s", "chromadb", "httpx", "sentence_transformers", "transformers",
-                      "urllib3"):
+        # slack_bolt logs request bodies (message text) at INFO: only -vv may show them
+        for noisy in ("bm25s", "chromadb", "httpx", "sentence_transformers", "slack_bolt",
+                      "slack_sdk", "transformers", "urllib3"):
             logging.getLogger(noisy).setLevel(logging.ERROR)
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
+from urllib.parse import urlsplit
 
-from pydantic import Field, ValidationError
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.errors import ConfigError
 
@@ -22,11 +24,81 @@ class Settings(BaseSettings):
     top_k: int = Field(5, ge=1, le=50, description="Chunks given to the answer step.")
 
 
+class SlackSettings(BaseSettings):
+    """What `newsbot slack` needs; read only by that command, so a bad value breaks nothing else.
+
+    Slack's own variable names (SLACK_BOT_TOKEN ...) are used as they are, so the app's usual
+    setup instructions work unchanged.
+    """
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
+
+    bot_token: SecretStr | None = Field(None, validation_alias="SLACK_BOT_TOKEN")
+    signing_secret: SecretStr | None = Field(None, validation_alias="SLACK_SIGNING_SECRET")
+    app_token: SecretStr | None = Field(None, validation_alias="SLACK_APP_TOKEN",
+                                        description="xapp-...: Socket Mode instead of HTTP.")
+    api_url: str = Field("https://slack.com/api/", validation_alias="SLACK_API_URL",
+                         description="Web API base URL (Enterprise proxies, tests).")
+    channels: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, validation_alias="NEWSBOT_SLACK_CHANNELS",
+        description="Comma-separated channel ids the bot answers in; empty: everywhere.")
+    rate_limit: int = Field(10, ge=0, validation_alias="NEWSBOT_SLACK_RATE_LIMIT",
+                            description="Questions per user per minute; 0: unlimited.")
+    workers: int = Field(8, ge=1, le=64, validation_alias="NEWSBOT_SLACK_WORKERS",
+                         description="Questions answered at the same time.")
+
+    @field_validator("api_url")
+    @classmethod
+    def _base_url(cls, value: str) -> str:
+        parts = urlsplit(value.strip())
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError(f"{value!r} is not an http(s) URL like https://slack.com/api/")
+        return value.strip().rstrip("/") + "/"  # slack_sdk joins method names onto it
+
+    @field_validator("channels", mode="before")
+    @classmethod
+    def _split(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("bot_token", "signing_secret", "app_token", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @property
+    def socket_mode(self) -> bool:
+        """Socket Mode when an app-level token is set, else HTTP."""
+        return self.app_token is not None
+
+
 def load_settings(**overrides: object) -> Settings:
     """Read settings, turning validation problems into a one-line ConfigError."""
     try:
         return Settings(**{k: v for k, v in overrides.items() if v is not None})
     except ValidationError as exc:
-        err = exc.errors()[0]
-        name = "NEWSBOT_" + str(err["loc"][0]).upper() if err["loc"] else "settings"
-        raise ConfigError(f"{name}: {err['msg']}") from exc
+        raise _config_error(exc, prefix="NEWSBOT_") from exc
+
+
+def load_slack_settings(**overrides: object) -> SlackSettings:
+    """Read and check the Slack settings: a one-line ConfigError names what is missing or wrong."""
+    try:
+        slack = SlackSettings(**{k: v for k, v in overrides.items() if v is not None})
+    except ValidationError as exc:
+        raise _config_error(exc) from exc
+    if slack.bot_token is None:
+        raise ConfigError("SLACK_BOT_TOKEN is not set: "
+                          "use the app's Bot User OAuth Token (xoxb-...).")
+    if slack.app_token is not None and not slack.app_token.get_secret_value().startswith("xapp-"):
+        raise ConfigError("SLACK_APP_TOKEN must be an app-level token (xapp-...) for Socket Mode.")
+    if not slack.socket_mode and slack.signing_secret is None:
+        raise ConfigError("SLACK_SIGNING_SECRET is not set: HTTP mode needs it to verify requests "
+                          "(or set SLACK_APP_TOKEN for Socket Mode).")
+    return slack
+
+
+def _config_error(exc: ValidationError, prefix: str = "") -> ConfigError:
+    err = exc.errors()[0]
+    name = (prefix + str(err["loc"][0])).upper() if err["loc"] else "settings"
+    return ConfigError(f"{name}: {err['msg'].removeprefix('Value error, ')}")

@@ -1,0 +1,51 @@
+"""The slash command: an answer only the asker sees, and the button that shares it."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable
+
+from slack_bolt import App
+
+from bot.slack import render
+from bot.slack.events import SlashCommand, ack_now, parse, parse_click, plain_text
+from bot.slack.limits import channel_allowed
+from bot.slack.replies import Asked, Replier
+
+log = logging.getLogger(__name__)
+
+
+def register(app: App, replier: Replier, allowlist: list[str]) -> None:
+    """`/newsbot QUESTION` (any command name the app is given) and the share button."""
+
+    def on_command(body: dict, respond: Callable[..., object]) -> None:
+        cmd = parse(SlashCommand, body, "slash command")
+        if cmd is None:
+            return
+        if not channel_allowed(cmd.channel_id, allowlist):
+            respond(text=render.NOT_ENABLED, response_type="ephemeral")
+            return
+        question = plain_text(cmd.text)
+        if question.lower() in render.HELP_WORDS:
+            respond(text=render.HELP, response_type="ephemeral")
+            return
+        replier.answer_privately(respond, cmd.user_id, question)
+
+    def on_share(body: dict, respond: Callable[..., object]) -> None:
+        click = parse_click(body)
+        if click is None or not replier.answered.claim(("share", click.value)):
+            return  # malformed, or a second click on the same answer
+        asked = replier.answers.get(click.value)
+        if not isinstance(asked, Asked):
+            respond(text=render.EXPIRED, response_type="ephemeral", replace_original=False)
+            return
+        respond(text=render.fallback_text(asked.answer), response_type="in_channel",
+                replace_original=False,
+                blocks=render.answer_blocks(asked.answer, key=click.value,
+                                            asked=render.asked_line(asked.question, click.user_id)))
+        respond(delete_original=True)  # the private copy, with its share button, goes away
+        log.info("shared answer %s in %s", click.value, click.channel_id)
+
+    app.command(re.compile(r"^/"))(ack=ack_now, lazy=[on_command])
+    app.action("share_answer")(ack=ack_now, lazy=[on_share])

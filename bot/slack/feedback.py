@@ -1,0 +1,59 @@
+"""👍/👎 on an answer: appended as one JSON line per vote under NEWSBOT_HOME."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import threading
+from datetime import UTC, datetime
+from pathlib import Path
+
+from slack_bolt import App
+
+from bot.slack import render
+from bot.slack.events import ButtonClick, ack_now, parse_click
+from bot.slack.replies import Asked, Replier
+
+log = logging.getLogger(__name__)
+VOTES = {"feedback_up": "up", "feedback_down": "down"}
+
+
+class FeedbackLog:
+    """An append-only JSONL file of votes, safe to write from many threads."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._lock = threading.Lock()
+
+    def record(self, vote: str, click: ButtonClick, asked: Asked | None) -> dict:
+        """Append one vote with its question, answer and citations; returns the record."""
+        record = {
+            "ts": datetime.now(UTC).isoformat(timespec="seconds"), "vote": vote,
+            "user": click.user_id, "channel": click.channel_id, "message_ts": click.message_ts,
+            "question": asked.question if asked else None,
+            # after a restart the answer is gone from memory; the message text is what is left
+            "answer": asked.answer.answer if asked else click.message_text,
+            "citations": [c.model_dump() for c in asked.answer.citations] if asked else [],
+        }
+        with self._lock:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with self.path.open("a", encoding="utf-8") as out:
+                out.write(json.dumps(record, ensure_ascii=False) + "\n")
+        return record
+
+
+def register(app: App, replier: Replier, feedback: FeedbackLog) -> None:
+    """The two feedback buttons under every answer."""
+
+    def on_vote(body: dict, respond) -> None:
+        click = parse_click(body)
+        if click is None or click.action_id not in VOTES:
+            return
+        asked = replier.answers.get(click.value)
+        feedback.record(VOTES[click.action_id], click, asked if isinstance(asked, Asked) else None)
+        log.info("feedback %s from %s on answer %s", VOTES[click.action_id], click.user_id,
+                 click.value)
+        respond(text=render.THANKS, response_type="ephemeral", replace_original=False)
+
+    app.action(re.compile(r"^feedback_(up|down)$"))(ack=ack_now, lazy=[on_vote])

@@ -1,0 +1,101 @@
+"""`newsbot slack` as a user runs it: one-line setting errors, then a real process that answers."""
+
+from __future__ import annotations
+
+import os
+import queue
+import re
+import signal
+import socket
+import subprocess
+import sys
+import threading
+
+import pytest
+
+from bot.cli import main
+from tests.conftest import HEADLINE, ROOT
+from tests.fake_slack import (BOT_TOKEN, SIGNING_SECRET, FakeSlack, event_callback, mention,
+                              new_id, send)
+
+SLACK_VARS = ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN", "SLACK_API_URL",
+              "NEWSBOT_SLACK_CHANNELS", "NEWSBOT_SLACK_RATE_LIMIT", "NEWSBOT_SLACK_WORKERS")
+
+
+@pytest.fixture
+def fake():
+    fake = FakeSlack().start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture
+def clean_env(monkeypatch, tmp_path, seed_home):
+    """No Slack variables and no .env file, whatever the machine running the tests has."""
+    for name in SLACK_VARS:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("NEWSBOT_HOME", str(seed_home))
+    return monkeypatch
+
+
+@pytest.mark.parametrize("env, message", [
+    ({}, "SLACK_BOT_TOKEN is not set"),
+    ({"SLACK_BOT_TOKEN": BOT_TOKEN}, "SLACK_SIGNING_SECRET is not set"),
+    ({"SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_APP_TOKEN": "xoxb-1"}, "SLACK_APP_TOKEN must be"),
+    ({"SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": "s", "SLACK_API_URL": "slack.com"},
+     "SLACK_API_URL: 'slack.com' is not an http(s) URL"),
+    ({"SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": "s",
+      "NEWSBOT_SLACK_RATE_LIMIT": "lots"}, "NEWSBOT_SLACK_RATE_LIMIT: Input should be"),
+    ({"SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": "s",
+      "SLACK_API_URL": "http://127.0.0.1:9/api/"}, "cannot be reached"),
+])
+def test_a_missing_or_bad_setting_gets_one_line_and_exit_2(clean_env, capsys, env, message):
+    for name, value in env.items():
+        clean_env.setenv(name, value)
+    assert main(["slack"]) == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1 and "Traceback" not in err
+    assert BOT_TOKEN not in err
+
+
+def test_a_refused_token_or_a_busy_port_gets_one_line(clean_env, fake, capsys):
+    clean_env.setenv("SLACK_API_URL", fake.api_url)
+    clean_env.setenv("SLACK_SIGNING_SECRET", SIGNING_SECRET)
+    clean_env.setenv("SLACK_BOT_TOKEN", "xoxb-revoked")
+    assert main(["slack"]) == 2
+    refused = capsys.readouterr().err
+    assert refused == "newsbot: SLACK_BOT_TOKEN was refused by Slack (invalid_auth).\n"
+    clean_env.setenv("SLACK_BOT_TOKEN", BOT_TOKEN)
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = str(busy.getsockname()[1])
+        assert main(["slack", "--host", "127.0.0.1", "--port", port]) == 2
+    assert f"cannot listen on 127.0.0.1:{port}" in capsys.readouterr().err
+
+
+def test_newsbot_slack_answers_a_signed_mention_in_its_thread(fake, seed_home):
+    env = {**os.environ, "NEWSBOT_HOME": str(seed_home), "SLACK_BOT_TOKEN": BOT_TOKEN,
+           "SLACK_SIGNING_SECRET": SIGNING_SECRET, "SLACK_API_URL": fake.api_url,
+           "HF_HUB_OFFLINE": "1"}
+    env.pop("SLACK_APP_TOKEN", None)
+    proc = subprocess.Popen([sys.executable, "-m", "bot", "slack", "--host", "127.0.0.1",
+                             "--port", "0"], env=env, cwd=ROOT, stderr=subprocess.PIPE, text=True)
+    lines: queue.Queue[str] = queue.Queue()
+    reader = threading.Thread(target=lambda: [lines.put(line) for line in proc.stderr])
+    reader.start()
+    try:
+        ready = lines.get(timeout=120)
+        url = re.search(r"at (http://\S+/slack/events)", ready).group(1)
+        channel = new_id("C")
+        event = mention(channel, HEADLINE)
+        assert send(url, event_callback(event)).status == 200
+        [post] = fake.wait_for("chat.postMessage", channel=channel)
+    finally:
+        proc.send_signal(signal.SIGINT)
+        code = proc.wait(timeout=30)
+        reader.join(timeout=10)
+    assert post.body["thread_ts"] == event["ts"] and "28,500" in post.body["text"]
+    assert code == 130 and lines.empty()  # the ready line was all it wrote: no warnings
+    assert ready.startswith("newsbot: answering Slack as newsbot in Test at http://127.0.0.1:")
