@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field, ValidationError
+from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.errors import ConfigError
@@ -19,7 +19,13 @@ class Settings(BaseSettings):
     chroma_url: str | None = Field(None, description="http://host:port of a Chroma server.")
     collection: str = Field("newsbot", description="Chroma collection name.")
     llm: str = Field("extractive", description="extractive | smollm2 | PROVIDER:MODEL")
+    llm_timeout: float = Field(60.0, gt=0, description="Seconds to wait for a remote model.")
     top_k: int = Field(5, ge=1, le=50, description="Chunks given to the answer step.")
+
+    @field_validator("llm")
+    @classmethod
+    def _strip_llm(cls, value: str) -> str:
+        return value.strip() or "extractive"
 
 
 def load_settings(**overrides: object) -> Settings:
