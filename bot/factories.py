@@ -16,6 +16,7 @@ from bot.settings import Settings
 from index.store import ChunkStore, open_store
 
 EXTRACTIVE = "extractive"
+SMOLLM2 = "smollm2"
 # Providers with a newsbot extra; any other init_chat_model provider needs langchain-<provider>.
 PROVIDER_EXTRAS = {"openai": "openai", "ollama": "ollama", "anthropic": "anthropic"}
 # Remote clients that take these options; a dead server should cost seconds, not minutes.
@@ -43,6 +44,10 @@ def make_chat_model(settings: Settings) -> BaseChatModel | None:
     spec = settings.llm
     if spec == EXTRACTIVE:
         return None
+    if spec == SMOLLM2:
+        from bot.smollm2 import load_smollm2
+
+        return load_smollm2()
     provider, _, model = spec.partition(":")
     if not provider or not model:
         raise ConfigError(f"NEWSBOT_LLM={spec!r} is not a model; use {LLM_CHOICES}.")

