@@ -10,6 +10,7 @@ from pydantic import BaseModel
 from index.articles import UNKNOWN_DATE
 
 MARKER = re.compile(r"\[(\d{1,3})\]")
+_FENCE_TAG = re.compile(r"</?\s*sources?\b", re.I)
 
 
 class Citation(BaseModel):
@@ -74,11 +75,22 @@ def assemble(text: str, docs: list[Document], quotes: dict[int, str]) -> tuple[s
 
 
 def number_sources(docs: list[Document]) -> str:
-    """The retrieved chunks as a numbered list, for prompts: "[n] title (outlet, date)\\ntext"."""
+    """The retrieved chunks for prompts, each fenced: <source n="1" outlet=".." date=".." ...>."""
     parts = []
     for n, doc in enumerate(docs, start=1):
         meta = doc.metadata
-        outlet = meta.get("source") or "outlet unknown"
-        parts.append(f"[{n}] {meta.get('title', '')} ({outlet}, {meta.get('date') or UNKNOWN_DATE})"
-                     f"\n{doc.page_content}")
+        outlet = _attribute(meta.get("source") or "outlet unknown")
+        date = _attribute(meta.get("date") or UNKNOWN_DATE)
+        parts.append(f'<source n="{n}" outlet="{outlet}" date="{date}" '
+                     f'title="{_attribute(meta.get("title", ""))}">\n'
+                     f"{defang(doc.page_content)}\n</source>")
     return "\n\n".join(parts)
+
+
+def defang(text: str) -> str:
+    """Article text that cannot close or open a source fence: "</source>" loses its "<"."""
+    return _FENCE_TAG.sub(lambda m: "‹" + m.group()[1:], text)
+
+
+def _attribute(value: str) -> str:
+    return defang(" ".join(str(value).split())).replace('"', "'")

@@ -22,7 +22,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     configure_logging(args.verbose)
     try:
-        settings = load_settings(home=args.home)
+        settings = load_settings(home=args.home, llm=getattr(args, "llm", None))
         return args.run(args, settings)
     except KeyboardInterrupt:
         return 130
@@ -48,6 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("question", nargs="?", default="", help="the question, in quotes")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("-k", type=int, default=None, help="how many chunks to retrieve (default 5)")
+    add_llm_option(p)
     p.set_defaults(run=cmd_ask)
 
     p = sub.add_parser("chat", help="interactive questions and follow-ups (reads stdin if piped)")
@@ -55,6 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="index these files or folders first")
     p.add_argument("--ask", dest="first_question", metavar="QUESTION",
                    help="answer this question before reading input")
+    add_llm_option(p)
     p.set_defaults(run=cmd_chat)
 
     p = sub.add_parser("eval", help="score answers on a question set (../shared/eval shape)")
@@ -64,6 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--baseline", action="store_true", help="also run the naive tutorial pipeline")
     p.add_argument("--out", type=Path, help="write per-question results (JSONL) here")
     p.add_argument("--limit", type=int, help="only the first N questions")
+    add_llm_option(p)
     p.set_defaults(run=cmd_eval)
 
     shared = Path("../shared/eval/realtimeqa")
@@ -83,8 +86,16 @@ def build_parser() -> argparse.ArgumentParser:
                                      "else HTTP at /slack/events)")
     p.add_argument("--port", type=port_number, default=3000, help="HTTP port (default 3000)")
     p.add_argument("--host", default="0.0.0.0", help="HTTP address to bind (default 0.0.0.0)")
+    add_llm_option(p)
     p.set_defaults(run=cmd_slack)
     return parser
+
+
+def add_llm_option(parser: argparse.ArgumentParser) -> None:
+    """--llm on a sub-command; main() passes it to the settings, over $NEWSBOT_LLM."""
+    parser.add_argument("--llm", metavar="MODEL", help=(
+        "who writes the answer: extractive (default, offline), smollm2 (bundled small model) or "
+        "PROVIDER:MODEL, e.g. ollama:llama3.1, openai:gpt-4o-mini (default $NEWSBOT_LLM)"))
 
 
 def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
@@ -126,7 +137,7 @@ def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
     """newsbot chat [--index PATH ...] [--ask QUESTION]"""
     from bot.factories import build_answerer, make_embedder, make_store
     from bot.progress import console
-    from bot.repl import Repl, stream_reader, terminal_reader
+    from bot.repl import ConsolePreview, Repl, stream_reader, terminal_reader
 
     store, embedder = make_store(settings), make_embedder(settings)
     if args.index_paths:
@@ -137,7 +148,8 @@ def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
     answerer = build_answerer(settings, store=store, embedder=embedder)
     interactive = sys.stdin.isatty()
     read = terminal_reader(settings.home / "history") if interactive else stream_reader(sys.stdin)
-    repl = Repl(answerer, read, console().print, echo=not interactive)
+    repl = Repl(answerer, read, console().print, echo=not interactive,
+                preview=ConsolePreview(console()))
     if interactive:
         console().print("newsbot: ask about the indexed articles (:help for commands)", style="dim")
     if args.first_question:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from langchain_core.embeddings import Embeddings
+from langchain_core.language_models import BaseChatModel
 from langchain_core.runnables import Runnable
 
 from bot.answer import Answerer, build_chain
@@ -13,6 +14,14 @@ from bot.extractive import ExtractiveAnswerer
 from bot.retrieval import HybridRetriever
 from bot.settings import Settings
 from index.store import ChunkStore, open_store
+
+EXTRACTIVE = "extractive"
+SMOLLM2 = "smollm2"
+# Providers with a newsbot extra; any other init_chat_model provider needs langchain-<provider>.
+PROVIDER_EXTRAS = {"openai": "openai", "ollama": "ollama", "anthropic": "anthropic"}
+# Remote clients that take these options; a dead server should cost seconds, not minutes.
+RETRYING_PROVIDERS = {"openai", "anthropic"}
+LLM_CHOICES = "extractive, smollm2 or PROVIDER:MODEL (e.g. ollama:llama3.1, openai:gpt-4o-mini)"
 
 
 def make_embedder(settings: Settings) -> Embeddings:
@@ -30,22 +39,71 @@ def make_store(settings: Settings, *, must_exist: bool = False) -> ChunkStore:
     return open_store(settings.home, settings.chroma_url, settings.collection)
 
 
-def make_answer_step(settings: Settings) -> Runnable | Callable:
-    """The answer step named by NEWSBOT_LLM (only `extractive` so far)."""
-    if settings.llm == "extractive":
+def make_chat_model(settings: Settings) -> BaseChatModel | None:
+    """The chat model named by NEWSBOT_LLM, or None for the extractive step."""
+    spec = settings.llm
+    if spec == EXTRACTIVE:
+        return None
+    if spec == SMOLLM2:
+        from bot.smollm2 import load_smollm2
+
+        return load_smollm2()
+    provider, _, model = spec.partition(":")
+    if not provider or not model:
+        raise ConfigError(f"NEWSBOT_LLM={spec!r} is not a model; use {LLM_CHOICES}.")
+    from langchain.chat_models import init_chat_model
+
+    options = ({"timeout": settings.llm_timeout, "max_retries": 1}
+               if provider in RETRYING_PROVIDERS else {})
+    try:
+        return init_chat_model(model, model_provider=provider, **options)
+    except ImportError as exc:
+        raise ConfigError(f"NEWSBOT_LLM={spec} needs the {provider} provider: "
+                          f"pip install {install_hint(provider)}") from exc
+    except Exception as exc:  # unknown provider, missing API key, bad option: one line each
+        first = (str(exc).splitlines() or [""])[0][:200]
+        raise ConfigError(f"NEWSBOT_LLM={spec}: the model could not be set up: {first}") from exc
+
+
+def install_hint(provider: str) -> str:
+    """What to pip install for a provider's LangChain integration."""
+    extra = PROVIDER_EXTRAS.get(provider)
+    return f"'newsbot[{extra}]'" if extra else f"langchain-{provider.replace('_', '-')}"
+
+
+def make_answer_step(settings: Settings, *,
+                     model: BaseChatModel | None = None) -> Runnable | Callable:
+    """The answer step named by NEWSBOT_LLM: extractive, or a chat model checked by bot.verify."""
+    if settings.llm == EXTRACTIVE:
         return ExtractiveAnswerer()
-    raise ConfigError(f"NEWSBOT_LLM={settings.llm!r} is not supported; use 'extractive'.")
+    from bot.generative import GenerativeAnswerer
+
+    model = model if model is not None else make_chat_model(settings)
+    return GenerativeAnswerer(model, settings.llm)
+
+
+def make_condense_step(settings: Settings, model: BaseChatModel | None) -> Callable | None:
+    """The follow-up rewriter: the chat model with the condense prompt, or None (the heuristic)."""
+    if model is None:
+        return None
+    from bot.generative import Condenser
+
+    return Condenser(model, settings.llm)
 
 
 def build_answerer(settings: Settings, *, store: ChunkStore | None = None,
-                   embedder: Embeddings | None = None) -> Answerer:
-    """Wire store, embedder, retriever and answer step into an Answerer."""
+                   embedder: Embeddings | None = None,
+                   model: BaseChatModel | None = None) -> Answerer:
+    """Wire store, embedder, retriever, chat model and answer step into an Answerer."""
     store = store or make_store(settings, must_exist=True)
     if store.count() == 0:
         raise IndexMissingError(f"The index at {store.where} is empty. "
                                 "Run `newsbot index seeds/` (or any folder of articles) first.")
     retriever = HybridRetriever(store=store, embedder=embedder or make_embedder(settings),
                                 k=settings.top_k)
-    answer_step = make_answer_step(settings)
+    if model is None:
+        model = make_chat_model(settings)  # loads a local model now, not on the first question
+    answer_step = make_answer_step(settings, model=model)
     retriever.warm_up()  # load the model and keyword index now, not on the first question
-    return Answerer(build_chain(retriever, answer_step), retriever)
+    return Answerer(build_chain(retriever, answer_step, make_condense_step(settings, model)),
+                    retriever)

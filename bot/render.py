@@ -23,6 +23,14 @@ def answer_text(answer: Answer, *, quotes: bool = True) -> Text:
     return out
 
 
+def preview_note(answer: Answer) -> Text:
+    """What became of the streamed preview, said just before the final answer."""
+    if answer.verified and answer.answered_by != "extractive":
+        return Text("✓ checked against the sources:", style="green")
+    return Text("✗ the model's answer was withdrawn: it did not pass the citation check. "
+                "Shown instead:", style="yellow")
+
+
 def citation_text(c: Citation, *, quote: bool = True, full: bool = False) -> Text:
     """One citation as a few plain lines."""
     out = Text()

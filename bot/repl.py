@@ -5,12 +5,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from pathlib import Path
+from typing import Protocol
 
+from rich.console import Console
 from rich.text import Text
 
 from bot.answer import Answer, Answerer, Turn
 from bot.errors import NewsbotError
-from bot.render import answer_text, sources_text
+from bot.render import answer_text, preview_note, sources_text
 
 log = logging.getLogger(__name__)
 PROMPT = "newsbot> "
@@ -25,15 +27,26 @@ Reader = Callable[[str], str]
 Writer = Callable[[Text | str], None]
 
 
+class Preview(Protocol):
+    """Where a generated answer's tokens go while it is written, before it is checked."""
+
+    def write(self, piece: str) -> None:
+        """Show one more piece of the answer."""
+
+    def end(self) -> None:
+        """The answer is complete; the checked version follows."""
+
+
 class Repl:
     """Read a line, answer it, print the answer; `:` commands manage the session."""
 
     def __init__(self, answerer: Answerer, read: Reader, write: Writer, *,
-                 echo: bool = False) -> None:
+                 echo: bool = False, preview: Preview | None = None) -> None:
         self.answerer = answerer
         self.read = read
         self.write = write
         self.echo = echo  # repeat each question, so a piped transcript reads well
+        self.preview = preview  # shows a generated answer's tokens as they arrive
         self.history: list[Turn] = []
         self.last: Answer | None = None
 
@@ -72,8 +85,10 @@ class Repl:
         """Answer one question and remember it for follow-ups."""
         if self.echo:
             self.write(Text(f"» {question}", style="dim"))
+        streamed: list[str] = []
         try:
-            answer = self.answerer.answer(question, self.history)
+            answer = self.answerer.answer(question, self.history,
+                                          on_token=self._token_sink(streamed))
         except NewsbotError as exc:
             self.write(Text(str(exc), style="red"))
             return
@@ -82,10 +97,56 @@ class Repl:
             self.write(Text("Sorry, something went wrong answering that; details are in the log.",
                             style="red"))
             return
+        finally:
+            if streamed:
+                self.preview.end()
         self.last = answer
         self.history = [*self.history, Turn(question=question, answer=answer.answer)][-MAX_TURNS:]
+        if streamed:
+            self.write(preview_note(answer))
         self.write(answer_text(answer))
         self.write("")
+
+    def _token_sink(self, streamed: list[str]) -> Callable[[str], None] | None:
+        if self.preview is None:
+            return None
+
+        def _on_token(piece: str) -> None:
+            streamed.append(piece)
+            self.preview.write(piece)
+
+        return _on_token
+
+
+class ConsolePreview:
+    """Tokens on the console: in a live area that a terminal erases once the answer is checked,
+    or, where nothing can be erased (a pipe), printed as they come and then marked by a note."""
+
+    def __init__(self, console: Console) -> None:
+        self.console = console
+        self.text = ""
+        self.live = None
+
+    def write(self, piece: str) -> None:
+        """Show one more piece of the answer."""
+        if not self.console.is_terminal:
+            self.console.out(piece, end="", highlight=False)
+            return
+        from rich.live import Live
+
+        self.text += piece
+        if self.live is None:
+            self.live = Live(console=self.console, transient=True, auto_refresh=False)
+            self.live.start()
+        self.live.update(Text(self.text, style="dim"), refresh=True)
+
+    def end(self) -> None:
+        """Erase the live preview, or end the printed line."""
+        if self.live is not None:
+            self.live.stop()
+        elif not self.console.is_terminal:
+            self.console.out("")
+        self.live, self.text = None, ""
 
 
 def terminal_reader(history_file: Path | None) -> Reader:

@@ -21,7 +21,13 @@ class Settings(BaseSettings):
     chroma_url: str | None = Field(None, description="http://host:port of a Chroma server.")
     collection: str = Field("newsbot", description="Chroma collection name.")
     llm: str = Field("extractive", description="extractive | smollm2 | PROVIDER:MODEL")
+    llm_timeout: float = Field(60.0, gt=0, description="Seconds to wait for a remote model.")
     top_k: int = Field(5, ge=1, le=50, description="Chunks given to the answer step.")
+
+    @field_validator("llm")
+    @classmethod
+    def _strip_llm(cls, value: str) -> str:
+        return value.strip() or "extractive"
 
 
 class SlackSettings(BaseSettings):

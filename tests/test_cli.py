@@ -17,9 +17,10 @@ ASK_KEYS = {"question", "answer", "abstained", "citations", "answered_by", "veri
 CITATION_KEYS = {"n", "article_id", "title", "source", "date", "location", "quote"}
 
 
-def run_cli(*args: str, home, stdin: str | None = None) -> subprocess.CompletedProcess:
-    """The real `python -m bot` in a subprocess, as a user would run it."""
-    env = {**os.environ, "NEWSBOT_HOME": str(home), "HF_HUB_OFFLINE": "1"}
+def run_cli(*args: str, home, stdin: str | None = None,
+            env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    """The real `python -m bot` in a subprocess, as a user would run it (env: extra variables)."""
+    env = {**os.environ, "NEWSBOT_HOME": str(home), "HF_HUB_OFFLINE": "1", **(env or {})}
     return subprocess.run([sys.executable, "-m", "bot", *args], input=stdin, env=env, cwd=ROOT,
                           capture_output=True, text=True, timeout=300)
 

@@ -1,0 +1,159 @@
+"""The deterministic citation check that every generated answer passes before anyone sees it.
+
+A model's answer is split into sentences. Each sentence must cite at least one retrieved source
+as [n]; every [n] must be a retrieved source; every number it states must occur in the sources it
+cites (28,500 = 28500 = 28.5 thousand); and most of its key words must occur there too. Anything
+else is a failure, and the caller shows the extractive answer instead.
+"""
+
+from __future__ import annotations
+
+import re
+
+from langchain_core.documents import Document
+from pydantic import BaseModel, Field
+
+from bot.citations import MARKER, best_sentence, markers
+from bot.extractive import content_terms, term_list
+from index.chunking import split_sentences
+
+# At least this share of a sentence's key words must occur in the sources it cites.
+MIN_TERM_SHARE = 0.5
+
+_MULTIPLIERS = {"thousand": 1e3, "k": 1e3, "million": 1e6, "m": 1e6, "mn": 1e6, "billion": 1e9,
+                "bn": 1e9, "trillion": 1e12, "tn": 1e12}
+_WORD_NUMBERS = {w: i for i, w in enumerate(
+    "zero one two three four five six seven eight nine ten eleven twelve".split())}
+_WORD_NUMBERS |= {w: 10 * i for i, w in enumerate(
+    "twenty thirty forty fifty sixty seventy eighty ninety".split(), start=2)}
+del _WORD_NUMBERS["zero"], _WORD_NUMBERS["one"]  # "one of the ..." is rarely a quantity
+# Spelled-out scales may stand apart ("28.5 thousand"); abbreviations only attached ("28.5k").
+_SCALE = (r"(?:\s*-?\s*(?P<scale>thousand|million|billion|trillion)\b|"
+          r"(?P<abbr>k|m|mn|bn|tn)\b)?")
+_DIGITS = re.compile(r"(?<![\w.,])(?P<int>\d{1,3}(?:,\d{3})+|\d+)(?:\.(?P<frac>\d+))?" + _SCALE,
+                     re.I)
+_WORDS = re.compile(r"\b(?P<word>" + "|".join(_WORD_NUMBERS) + r")\b" + _SCALE, re.I)
+_MARKER_LIST = re.compile(r"\[(\d{1,3}(?:\s*,\s*\d{1,3})+)\]")
+_MARKERS_AFTER_STOP = re.compile(r"([.!?])((?:\s*\[\d{1,3}\])+)")
+_ABSTENTION = re.compile(r"\b(could ?n[o’']t|can ?n[o’']t|cannot|unable to) find\b|"
+                         r"\bsources? (do(es)? not|don[’']t|doesn[’']t) (say|answer|mention|contain)",
+                         re.I)
+
+
+class Check(BaseModel):
+    """The outcome of checking one answer: its normalised text, a quote per [n], what failed."""
+
+    text: str
+    quotes: dict[int, str] = Field(default_factory=dict)
+    failures: list[str] = Field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        """True when nothing failed."""
+        return not self.failures
+
+
+def check_answer(text: str, docs: list[Document]) -> Check:
+    """Check a generated answer against the retrieved docs; [n] are 1-based positions in docs."""
+    text = normalise_markers(text)
+    sentences = [s.text for s in split_sentences(text) if MARKER.sub("", s.text).strip(" .")]
+    check = Check(text=text)
+    if not sentences:
+        check.failures.append("the model's answer was empty")
+    for i, sentence in enumerate(sentences, start=1):
+        check.failures.extend(check_sentence(i, sentence, docs, check.quotes))
+    return check
+
+
+def check_sentence(i: int, sentence: str, docs: list[Document],
+                   quotes: dict[int, str]) -> list[str]:
+    """What is wrong with one sentence; records a supporting quote for each source it cites.
+
+    The failures describe without quoting: the sentence is unchecked text and is never shown.
+    """
+    claim = MARKER.sub(" ", sentence)
+    cited = markers(sentence)
+    if not cited:
+        return [f"sentence {i} cites no source"]
+    failures = [f"sentence {i} cites [{n}], but only {len(docs)} sources were retrieved"
+                for n in cited if not 1 <= n <= len(docs)]
+    cited = [n for n in cited if 1 <= n <= len(docs)]
+    if not cited:
+        return failures
+    source = "\n".join(source_text(docs[n - 1]) for n in cited)
+    names = "".join(f"[{n}]" for n in cited)
+    have = numbers(source)
+    wrong = [raw for raw, value in numbers_with_text(claim) if value not in have]
+    if wrong:
+        failures.append(f"sentence {i} gives {_count(len(wrong), 'number')} that the source it "
+                        f"cites ({names}) does not contain")
+    key = key_terms(claim)
+    missing = key - content_terms(source)
+    if key and len(missing) / len(key) > 1 - MIN_TERM_SHARE:
+        failures.append(f"sentence {i} shares too few words with the source it cites ({names}): "
+                        f"{len(key) - len(missing)} of {len(key)}")
+    for n in cited:
+        quotes.setdefault(n, supporting_quote(claim, docs[n - 1]))
+    return failures
+
+
+def normalise_markers(text: str) -> str:
+    """"[1, 2]" -> "[1][2]", and a marker after the full stop moves before it: "x. [1]" -> "x [1]."."""
+    text = _MARKER_LIST.sub(lambda m: "".join(f"[{n.strip()}]" for n in m.group(1).split(",")),
+                            text)
+    text = _MARKERS_AFTER_STOP.sub(lambda m: f" {m.group(2).strip()}{m.group(1)}", text)
+    return re.sub(r"(\])\s+(\[)", r"\1\2", text).strip()
+
+
+def is_abstention(text: str) -> bool:
+    """True when the model says the sources don't answer, and cites nothing."""
+    return not markers(text) and bool(_ABSTENTION.search(text))
+
+
+def numbers(text: str) -> set[float]:
+    """Every number in text as a value: 28,500, 28500 and 28.5 thousand are all 28500."""
+    return {value for _, value in numbers_with_text(text)}
+
+
+def numbers_with_text(text: str) -> list[tuple[str, float]]:
+    """(as written, value) for every number in text, digits or words ("six", "twenty million")."""
+    found = []
+    for match in _DIGITS.finditer(text):
+        whole = float(match["int"].replace(",", "") + "." + (match["frac"] or "0"))
+        found.append((match.group().strip(), _scaled(whole, match)))
+    for match in _WORDS.finditer(text):
+        found.append((match.group().strip(), _scaled(_WORD_NUMBERS[match["word"].lower()], match)))
+    return found
+
+
+def key_terms(text: str) -> set[str]:
+    """The content words of a claim that its source should share (numbers are checked apart)."""
+    return {t for t in content_terms(text) if not t[0].isdigit()}
+
+
+def source_text(doc: Document) -> str:
+    """What a citation of doc vouches for: its title, date and chunk text."""
+    meta = doc.metadata
+    return f"{meta.get('title', '')}\n{meta.get('date') or ''}\n{doc.page_content}"
+
+
+def supporting_quote(claim: str, doc: Document) -> str:
+    """The sentence of doc that shares most of the claim's numbers and words."""
+    wanted_numbers, wanted_terms = numbers(claim), set(term_list(claim))
+
+    def _overlap(sentence: dict) -> tuple[int, float]:
+        shared = 2 * len(numbers(sentence["text"]) & wanted_numbers)
+        shared += len(set(term_list(sentence["text"])) & wanted_terms)
+        return shared, sentence["score"]
+
+    sentences = doc.metadata.get("sentences") or []
+    return max(sentences, key=_overlap)["text"] if sentences else best_sentence(doc)
+
+
+def _scaled(value: float, match: re.Match) -> float:
+    scale = (match["scale"] or match["abbr"] or "").lower()
+    return round(value * _MULTIPLIERS.get(scale, 1), 6)
+
+
+def _count(n: int, noun: str) -> str:
+    return f"a {noun}" if n == 1 else f"{n} {noun}s"
