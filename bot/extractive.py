@@ -47,11 +47,14 @@ under until up very was we were what when where which while who whom why will wi
 many much did does according said says say""".split())
 _CUES = {
     "number": re.compile(r"\bhow (many|much|long|old|far|big|large|tall|often)\b|"
-                         r"\bwhat (number|percentage|percent|share|amount|proportion)\b", re.I),
+                         r"\bwhat (number|percentage|percent|share|amount|proportion)\b|"
+                         r"\bwhat (is|was|were|are) the (magnitude|number|percentage|price|cost|"
+                         r"rate|age|amount|total|size|population|score|death toll|toll)\b", re.I),
     "date": re.compile(r"\bwhen\b|\bwhat (year|date|day|month|time)\b|\bwhich (year|day|month)\b",
                        re.I),
     "person": re.compile(r"\bwho(m|se)?\b|\bwhich (person|man|woman|leader)\b", re.I),
-    "name": re.compile(r"^\W*(and\s+)?(which|what)\b|\b(which|what) [a-z]+\b", re.I),
+    "name": re.compile(r"\b(which|what) (?!(is|was|were|are|did|does|do|has|have|had|will|would|"
+                       r"can|could|should|happened|happens)\b)[a-z]+\b", re.I),
 }
 _NUMBER = re.compile(r"\b\d[\d,.]*\b|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|"
                      r"twelve|dozen|hundred|thousand|million|billion|trillion)s?\b", re.I)
