@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from datetime import date
 
 import numpy as np
@@ -27,6 +28,7 @@ RRF_K = 60  # the constant from Cormack et al.'s reciprocal rank fusion
 # question's date get one extra fused "vote", as if a third ranking put them first.
 RECENCY_DAYS = 10
 RECENCY_WEIGHT = 1.0 / (RRF_K + 1)
+STALE_CHECK_S = 5.0
 
 
 class KeywordIndex:
@@ -41,6 +43,7 @@ class KeywordIndex:
         self._bm25s = bm25s
         self.stemmer = Stemmer.Stemmer("english")
         self.rows = rows
+        self.by_id = {chunk_id: (text, meta) for chunk_id, text, meta in rows}
         self.model = bm25s.BM25()
         if rows:
             corpus = [f"{meta.get('title', '')}\n{text}" for _, text, meta in rows]
@@ -73,6 +76,7 @@ class HybridRetriever(BaseRetriever):
     fetch_k: int = 30
     _keyword: KeywordIndex | None = PrivateAttr(default=None)
     _keyword_state: tuple = PrivateAttr(default=())
+    _checked: float = PrivateAttr(default=0.0)
     _lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
 
     def _get_relevant_documents(self, query: str, *,
@@ -98,9 +102,14 @@ class HybridRetriever(BaseRetriever):
         keyword = self.keyword_index()
         fused: dict[str, float] = {}
         rows: dict[str, tuple[str, dict]] = {}
-        for rank, hit in enumerate(self.store.query(q_vec.tolist(), self.fetch_k)):
-            fused[hit.id] = fused.get(hit.id, 0.0) + 1.0 / (RRF_K + rank + 1)
-            rows[hit.id] = (hit.text, hit.metadata)
+        # Texts and metadata come from the keyword index's copy: Chroma returns ids only, which
+        # is several times faster than fetching documents with every query.
+        dense = self.store.query_ids(q_vec.tolist(), min(self.fetch_k, len(keyword.rows)))
+        for rank, (chunk_id, _) in enumerate(dense):
+            if chunk_id not in keyword.by_id:
+                continue  # stored after the keyword index was built; it joins at the next refresh
+            fused[chunk_id] = fused.get(chunk_id, 0.0) + 1.0 / (RRF_K + rank + 1)
+            rows[chunk_id] = keyword.by_id[chunk_id]
         for rank, (row, _) in enumerate(keyword.search(query, self.fetch_k)):
             chunk_id, text, meta = keyword.rows[row]
             fused[chunk_id] = fused.get(chunk_id, 0.0) + 1.0 / (RRF_K + rank + 1)
@@ -123,9 +132,16 @@ class HybridRetriever(BaseRetriever):
         self.keyword_index()
 
     def keyword_index(self) -> KeywordIndex:
-        """The BM25 index, rebuilt if another ingest changed the store since it was built."""
-        state = (self.store.count(), self.store.info().get("last_ingest"))
+        """The in-memory chunk copy and BM25 index, rebuilt when another ingest changed the store.
+
+        The store is asked at most every STALE_CHECK_S seconds (asking costs more than a query).
+        """
         with self._lock:
+            now = time.monotonic()
+            if self._keyword is not None and now - self._checked < STALE_CHECK_S:
+                return self._keyword
+            self._checked = now
+            state = (self.store.count(), self.store.info().get("last_ingest"))
             if self._keyword is None or state != self._keyword_state:
                 self._keyword = KeywordIndex(self.store.all_chunks())
                 self._keyword_state = state

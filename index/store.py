@@ -127,6 +127,14 @@ class ChunkStore:
         return [Hit(i, d, m, 1.0 - dist) for i, d, m, dist in
                 zip(res["ids"][0], res["documents"][0], res["metadatas"][0], res["distances"][0])]
 
+    def query_ids(self, embedding: Sequence[float], k: int) -> list[tuple[str, float]]:
+        """(chunk id, cosine similarity) of the k nearest chunks; k must not exceed count()."""
+        if k <= 0:
+            return []
+        res = self.collection.query(query_embeddings=[embedding], n_results=k,
+                                    include=["distances"])
+        return [(i, 1.0 - dist) for i, dist in zip(res["ids"][0], res["distances"][0])]
+
     def get(self, ids: list[str]) -> list[tuple[str, str, dict]]:
         """(id, text, metadata) for the given chunk ids that exist."""
         if not ids:
