@@ -66,3 +66,14 @@ def test_timings_are_reported_per_step(answerer):
     timings = answerer.answer(HEADLINE).timings_ms
     assert {"condense", "retrieve", "answer", "total"} <= set(timings)
     assert timings["total"] >= timings["retrieve"] > 0
+
+
+def test_int8_query_vectors_agree_with_the_full_model(embedder):
+    import numpy as np
+
+    questions = [HEADLINE, "Which wildly popular show was green lit for a new season?"]
+    for question in questions:
+        fast = np.asarray(embedder.embed_query(question))
+        full = np.asarray(embedder.embed_documents([question])[0])
+        assert embedder._int8_session() is not None  # the int8 path really ran
+        assert abs(np.linalg.norm(fast) - 1) < 1e-4 and float(fast @ full) > 0.995
