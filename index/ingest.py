@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -98,9 +99,19 @@ def _load_all(paths: list[Path], indexed: dict[str, IndexedArticle],
 def _clash(article: Article, indexed: dict[str, IndexedArticle]) -> IndexedArticle | None:
     """An indexed article with the same id from another file that still exists."""
     known = indexed.get(article.id)
-    if known and known.origin != article.origin and Path(known.origin).exists():
+    if known and not same_file(known.origin, article.origin) and Path(known.origin).exists():
         return known
     return None
+
+
+def same_file(a: str, b: str) -> bool:
+    """Whether two origins name one file, however the path was spelled."""
+    if a == b:
+        return True
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return Path(a).resolve() == Path(b).resolve()
 
 
 def _plan(articles: list[Article], indexed: dict[str, IndexedArticle],
@@ -160,6 +171,9 @@ def _store_batch(splits: list[tuple[Article, list[Sentence]]], vectors: np.ndarr
     store.upsert_sentences(sent_ids, sent_metas, np.vstack(sent_vecs))
     store.upsert([c.id for c in chunks], [c.text for c in chunks], [c.metadata() for c in chunks],
                  np.vstack(chunk_vecs))
+    store.record_articles([
+        IndexedArticle(a.id, index_hash(a), a.origin, [c.id for c in chunks if c.article is a],
+                       a.date, len(sentences)) for a, sentences in splits])
     report.chunks_written += len(chunks)
     # Only now, with the new versions stored, drop what they no longer have.
     store.delete(stale_chunks, stale_sentences)
@@ -185,9 +199,10 @@ def _prune(articles: list[Article], loaded_origins: set[str],
     for art in indexed.values():
         if art.article_id in present:
             continue
-        if not Path(art.origin).exists() or art.origin in loaded_origins:
+        if not Path(art.origin).exists() or any(same_file(art.origin, o) for o in loaded_origins):
             store.delete(art.chunk_ids,
-                         [sentence_id(art.article_id, i) for i in range(art.n_sentences)])
+                         [sentence_id(art.article_id, i) for i in range(art.n_sentences)],
+                         [art.article_id])
             report.pruned.append(art.article_id)
 
 

@@ -16,6 +16,7 @@ from urllib.parse import urlparse
 DEFAULT_COLLECTION = "newsbot"
 _PAGE = 5000
 _WRITE_BATCH = 1000
+_UNIT = [1.0] + [0.0] * 383
 
 
 class StoreError(Exception):
@@ -57,6 +58,9 @@ class ChunkStore:
         self.where = where
         self.collection = self._open(name)
         self.sentences = self._open(f"{name}-sentences")
+        # One row per article (hash, origin, chunk and sentence counts): re-indexing reads these
+        # instead of every chunk's metadata. Nothing searches it, so every row has the same vector.
+        self.manifest = self._open(f"{name}-articles")
 
     def _open(self, name: str) -> object:
         try:
@@ -71,7 +75,35 @@ class ChunkStore:
         return self.collection.count()
 
     def articles(self) -> dict[str, IndexedArticle]:
-        """Every indexed article with its hash, origin and chunk ids, read in pages."""
+        """Every indexed article with its hash, origin, chunk ids and sentence count."""
+        if self.manifest.count() == 0 and self.collection.count() > 0:
+            self.record_articles(self._scan_articles())  # an index from before the manifest
+        found: dict[str, IndexedArticle] = {}
+        offset = 0
+        while True:
+            res = self.manifest.get(include=["metadatas"], limit=_PAGE, offset=offset)
+            if not res["ids"]:
+                return found
+            for article_id, meta in zip(res["ids"], res["metadatas"]):
+                found[article_id] = IndexedArticle(
+                    article_id, meta["article_hash"], meta["origin"],
+                    [f"{article_id}#{i}" for i in range(meta["n_chunks"])], meta.get("date", ""),
+                    meta["n_sentences"])
+            offset += len(res["ids"])
+
+    def record_articles(self, articles: list[IndexedArticle]) -> None:
+        """Write (or replace) the manifest rows of these articles."""
+        for i in range(0, len(articles), _WRITE_BATCH):
+            batch = articles[i:i + _WRITE_BATCH]
+            self.manifest.upsert(
+                ids=[a.article_id for a in batch],
+                metadatas=[{"article_hash": a.content_hash, "origin": a.origin, "date": a.date,
+                            "n_chunks": len(a.chunk_ids), "n_sentences": a.n_sentences}
+                           for a in batch],
+                embeddings=[_UNIT] * len(batch))
+
+    def _scan_articles(self) -> list[IndexedArticle]:
+        """Articles gathered from every chunk's metadata (slow: for old indexes only)."""
         found: dict[str, IndexedArticle] = {}
         for ids, metas, _ in self._pages(include=["metadatas"]):
             for chunk_id, meta in zip(ids, metas):
@@ -81,7 +113,7 @@ class ChunkStore:
                         meta["article_id"], meta.get("article_hash", ""), meta.get("origin", ""),
                         date=meta.get("date", ""), n_sentences=meta.get("n_sentences", 0))
                 art.chunk_ids.append(chunk_id)
-        return found
+        return list(found.values())
 
     def all_chunks(self) -> list[tuple[str, str, dict]]:
         """(id, text, metadata) of every chunk, for the keyword index."""
@@ -104,9 +136,11 @@ class ChunkStore:
             sl = slice(i, i + _WRITE_BATCH)
             self.sentences.upsert(ids=ids[sl], metadatas=metadatas[sl], embeddings=embeddings[sl])
 
-    def delete(self, ids: list[str], sentence_ids: list[str] = ()) -> None:
-        """Remove chunks and sentence vectors by id."""
-        for collection, todo in ((self.collection, list(ids)), (self.sentences, list(sentence_ids))):
+    def delete(self, ids: list[str], sentence_ids: list[str] = (),
+               article_ids: list[str] = ()) -> None:
+        """Remove chunks, sentence vectors and manifest rows by id."""
+        for collection, todo in ((self.collection, list(ids)), (self.sentences, list(sentence_ids)),
+                                 (self.manifest, list(article_ids))):
             for i in range(0, len(todo), _WRITE_BATCH):
                 collection.delete(ids=todo[i:i + _WRITE_BATCH])
 

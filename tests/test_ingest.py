@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from index.ingest import IngestError, ingest
@@ -94,3 +96,23 @@ def test_a_missing_path_is_an_error_before_anything_is_done(tmp_path, store, fak
     with pytest.raises(IngestError, match="no such file or folder"):
         ingest([tmp_path / "nope"], store, fake_embedder)
     assert store.count() == 0
+
+
+def test_the_same_file_under_another_path_spelling_is_unchanged(tmp_path, store, fake_embedder,
+                                                                 monkeypatch):
+    docs = tmp_path / "docs"
+    _write(docs, "a.txt", "Alpha.")
+    ingest([docs], store, fake_embedder)
+    monkeypatch.chdir(tmp_path)
+    report = ingest([Path("docs")], store, fake_embedder, prune=True)  # relative this time
+    assert (report.unchanged, report.skipped, report.pruned) == (["a"], [], [])
+
+
+def test_an_index_without_the_article_manifest_is_read_from_its_chunks(tmp_path, store,
+                                                                        fake_embedder):
+    docs = tmp_path / "docs"
+    _write(docs, "a.txt", "Alpha one. Alpha two.")
+    ingest([docs], store, fake_embedder)
+    store.manifest.delete(ids=["a"])  # as an index written before the manifest existed
+    assert ingest([docs], store, fake_embedder).unchanged == ["a"]
+    assert store.manifest.get()["ids"] == ["a"]  # and the manifest is written back
