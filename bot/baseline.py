@@ -46,12 +46,14 @@ class BaselinePipeline:
 
     def answer(self, question: str) -> tuple[Answer, list[str]]:
         """(answer, distinct article ids of the top-4 chunks)."""
-        hits = self.store.query(self.embedder.embed_query(question), TOP_K)
+        # embed_documents: the full sentence-transformers model, as a tutorial would use it
+        # (newsbot's embed_query may take the int8 fast path).
+        q_vec = np.asarray(self.embedder.embed_documents([question])[0])
+        hits = self.store.query(q_vec.tolist(), TOP_K)
         candidates = [(hit, s.text) for hit in hits for s in split_sentences(hit.text)]
         ranked = list(dict.fromkeys(h.metadata["article_id"] for h in hits))
         if not candidates:
             return Answer(question=question, answer="", abstained=False), ranked
-        q_vec = np.asarray(self.embedder.embed_query(question))
         vecs = np.asarray(self.embedder.embed_documents([text for _, text in candidates]))
         hit, sentence = candidates[int(np.argmax(vecs @ q_vec))]
         meta = hit.metadata
