@@ -9,7 +9,7 @@ SAMPLE_QUESTION := How many US troops are in Korea?
 export HF_HUB_OFFLINE := 1
 export ANONYMIZED_TELEMETRY := False
 
-.PHONY: setup run test bench eval clean
+.PHONY: setup run test bench clean
 
 setup: $(STAMP)
 

@@ -17,7 +17,7 @@ import re
 import statistics
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from pydantic import BaseModel, Field, ValidationError
@@ -60,7 +60,6 @@ class Scored:
     abstain_ok: bool | None  # abstain accuracy (None for answerable questions)
     citation_ok: bool | None
     gold_rank: int | None  # 1-based rank of the first gold article, None if not in the list
-    extra: dict = field(default_factory=dict)
 
     def record(self) -> dict:
         """A JSON-ready row for error analysis."""

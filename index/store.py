@@ -169,13 +169,6 @@ class ChunkStore:
                                     include=["distances"])
         return [(i, 1.0 - dist) for i, dist in zip(res["ids"][0], res["distances"][0])]
 
-    def get(self, ids: list[str]) -> list[tuple[str, str, dict]]:
-        """(id, text, metadata) for the given chunk ids that exist."""
-        if not ids:
-            return []
-        res = self.collection.get(ids=ids, include=["documents", "metadatas"])
-        return list(zip(res["ids"], res["documents"], res["metadatas"]))
-
     def info(self) -> dict:
         """Bookkeeping kept beside the collection (last ingest and the like)."""
         raw = (self.collection.metadata or {}).get("newsbot_info")
