@@ -131,34 +131,35 @@ def with_companion(question: str, ranked: list[tuple[float, int, dict]],
             holder.setdefault(key, (n, sentence))
     if not counts:
         return None
-    top = max(counts, key=counts.get)
     _, n, anchor = ranked[0]
-    m, other = holder[top]
-    if other is anchor or len(anchor["text"]) + len(other["text"]) + 10 > MAX_ANSWER_CHARS:
+    m, other = holder[max(counts, key=counts.get)]
+    return None if other is anchor else pair_up((n, anchor), (m, other))
+
+
+def pick_sentences(ranked: list[tuple[float, int, dict]]) -> list[tuple[int, dict]]:
+    """The best sentence, plus the runner-up when the scorer cannot tell them apart."""
+    best_score, n, best = ranked[0]
+    if len(ranked) > 1 and best_score - ranked[1][0] <= SECOND_MARGIN:
+        pair = pair_up((n, best), (ranked[1][1], ranked[1][2]))
+        if pair:
+            return pair
+    return [(n, best)]
+
+
+def pair_up(first: tuple[int, dict], second: tuple[int, dict]) -> list[tuple[int, dict]] | None:
+    """Two (doc number, sentence) picks as one answer, in article order when they share a chunk;
+    None when together they would not fit the answer limit."""
+    if not fits_together(len(first[1]["text"]), len(second[1]["text"])):
         return None
-    pair = [(n, anchor), (m, other)]
-    if m == n:
+    pair = [first, second]
+    if first[0] == second[0]:
         pair.sort(key=lambda row: row[1]["start"])
     return pair
 
 
-def pick_sentences(ranked: list[tuple[float, int, dict]]) -> list[tuple[int, dict]]:
-    """The best sentence, plus the runner-up when the scorer cannot tell them apart.
-
-    Two sentences, in article order when they share a chunk, never beyond the answer limit.
-    """
-    best_score, n, best = ranked[0]
-    picked = [(n, best)]
-    for other_score, m, other in ranked[1:3]:
-        if best_score - other_score > SECOND_MARGIN:
-            break
-        if len(best["text"]) + len(other["text"]) + 10 > MAX_ANSWER_CHARS:
-            break
-        picked.append((m, other))
-        break
-    if len(picked) == 2 and picked[0][0] == picked[1][0]:
-        picked.sort(key=lambda row: row[1]["start"])
-    return picked
+def fits_together(first_chars: int, second_chars: int) -> bool:
+    """Whether two sentences and their [n] markers fit in one answer."""
+    return first_chars + second_chars + 10 <= MAX_ANSWER_CHARS
 
 
 def rank_sentences(question: str, docs: list[Document]) -> list[tuple[float, int, dict]]:

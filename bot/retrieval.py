@@ -151,7 +151,7 @@ class HybridRetriever(BaseRetriever):
     def _score_sentences(self, docs: list[Document], q_vec: np.ndarray) -> None:
         wanted = [sentence_id(d.metadata["article_id"], n) for d in docs
                   for n in range(d.metadata["first_sentence"], d.metadata["last_sentence"] + 1)]
-        stored = self.store.sentence_vectors(list(dict.fromkeys(wanted)))  # chunks overlap
+        stored = self.store.sentence_vectors(distinct(wanted))  # overlapping chunks share some
         for doc in docs:
             meta = doc.metadata
             scored = []

@@ -20,7 +20,7 @@ import numpy as np
 
 from bot.eval_runner import as_of_date
 from bot.evaluation import contains_phrase, load_questions
-from bot.extractive import (FEATURES, MAX_ANSWER_CHARS, WEIGHTS, candidates, question_cue,
+from bot.extractive import (FEATURES, WEIGHTS, candidates, fits_together, question_cue,
                             sentence_features, term_list)
 
 DEV_SETS = {
@@ -62,8 +62,8 @@ def answered(case: Case, weights: np.ndarray, margin: float) -> tuple[bool, int]
     scores = case.x @ weights
     order = np.argsort(-scores)
     used = [order[0]]
-    if len(order) > 1 and scores[order[0]] - scores[order[1]] <= margin and (
-            case.lengths[order[0]] + case.lengths[order[1]] + 10 <= MAX_ANSWER_CHARS):
+    if len(order) > 1 and scores[order[0]] - scores[order[1]] <= margin and fits_together(
+            case.lengths[order[0]], case.lengths[order[1]]):
         used.append(order[1])
     return bool(case.y[used].any()), len(used)
 
