@@ -87,11 +87,22 @@ class HybridRetriever(BaseRetriever):
         """The top k chunks for query, preferring articles from the days before as_of."""
         q_vec = np.asarray(self.embedder.embed_query(query), dtype=np.float32)
         fused, rows = self.fuse(query, q_vec, as_of)
-        docs = [Document(page_content=rows[cid][0], id=cid,
-                         metadata={**rows[cid][1], "chunk_id": cid, "rank_score": score})
-                for cid, score in fused[: self.k]]
+        scores = dict(fused)
+        docs = [Document(page_content=rows[cid][0], id=cid, metadata={
+                    **rows[cid][1], "chunk_id": cid, "rank_score": scores.get(cid, 0.0)})
+                for cid in self.select([cid for cid, _ in fused], rows, q_vec)]
         self._score_sentences(docs, q_vec)
         return docs
+
+    def select(self, ranked: list[str], rows: dict[str, tuple[str, dict]],
+               q_vec: np.ndarray) -> list[str]:
+        """The chunk ids, from the fused ranking, whose sentences become answer candidates.
+
+        The top k. `python -m bot.tuning --retrieval` compares the alternatives the field
+        suggests (MMR, one chunk per article, neighbouring chunks around the best hits); none beat
+        this on the dev sets (README "Tried and not kept"). An override may add ids to rows.
+        """
+        return ranked[: self.k]
 
     def fuse(self, query: str, q_vec: np.ndarray,
              as_of: date | None = None) -> tuple[list[tuple[str, float]], dict]:

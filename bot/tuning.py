@@ -7,6 +7,8 @@ For every dev question the retrieved candidate sentences become rows of features
   sets (fit on one, test on the other), so a change is kept only when it generalises.
 - Runner-up margin: answer accuracy and the share of two-sentence answers per margin.
 - Abstention: answer accuracy (answerable) and abstain accuracy (unanswerable) per similarity floor.
+- With --retrieval: the answer step over other choices of candidate chunks (k, MMR, one or two
+  chunks per article, neighbouring chunks around the best hits), each against the shipped top k.
 """
 
 from __future__ import annotations
@@ -18,10 +20,14 @@ from pathlib import Path
 
 import numpy as np
 
+from langchain_core.vectorstores.utils import maximal_marginal_relevance
+
 from bot.eval_runner import as_of_date
 from bot.evaluation import contains_phrase, load_questions
-from bot.extractive import (FEATURES, WEIGHTS, candidates, fits_together, question_cue,
-                            sentence_features, term_list)
+from bot.extractive import (FEATURES, WEIGHTS, ExtractiveAnswerer, candidates, fits_together,
+                            question_cue, sentence_features, term_list)
+from bot.retrieval import HybridRetriever, distinct
+from index.chunking import sentence_id
 
 DEV_SETS = {
     "realtimeqa": ("realtimeqa/articles.jsonl", "realtimeqa/questions-dev.jsonl"),
@@ -113,6 +119,101 @@ def report(data: dict[str, list[Case]], weights: np.ndarray) -> None:
         print(f"  similarity floor {floor:.2f}: " + " · ".join(parts))
 
 
+class PerArticle(HybridRetriever):
+    """Top k chunks, at most `cap` from any one article (diversity by source)."""
+
+    cap: int = 1
+
+    def select(self, ranked, rows, q_vec):
+        taken: dict[str, int] = {}
+        out = []
+        for cid in ranked:
+            article = rows[cid][1]["article_id"]
+            if taken.get(article, 0) < self.cap:
+                taken[article] = taken.get(article, 0) + 1
+                out.append(cid)
+        return out[: self.k]
+
+
+class Neighbours(HybridRetriever):
+    """Top k chunks, then the chunks before and after each of the best `around` of them."""
+
+    around: int = 1
+
+    def select(self, ranked, rows, q_vec):
+        out = ranked[: self.k]
+        by_id = self.keyword_index().by_id
+        for cid in ranked[: self.around]:
+            article, n = cid.rsplit("#", 1)
+            for near in (f"{article}#{int(n) - 1}", f"{article}#{int(n) + 1}"):
+                if near in by_id and near not in out:
+                    rows.setdefault(near, by_id[near])
+                    out.append(near)
+        return out
+
+
+class MMR(HybridRetriever):
+    """k chunks by maximal marginal relevance (LangChain's) over the best `pool` fused chunks.
+
+    A chunk's vector is the mean of its stored sentence vectors.
+    """
+
+    pool: int = 15
+    lambda_mult: float = 0.5
+
+    def select(self, ranked, rows, q_vec):
+        pool = ranked[: self.pool]
+        wanted = {cid: [sentence_id(rows[cid][1]["article_id"], n) for n in
+                        range(rows[cid][1]["first_sentence"], rows[cid][1]["last_sentence"] + 1)]
+                  for cid in pool}
+        stored = self.store.sentence_vectors(distinct([i for ids in wanted.values() for i in ids]))
+        vectors = []
+        for cid in pool:
+            found = [stored[i][1] for i in wanted[cid] if i in stored]
+            mean = np.mean(found, axis=0) if found else np.zeros_like(q_vec)
+            vectors.append((mean / (np.linalg.norm(mean) or 1.0)).tolist())
+        picks = maximal_marginal_relevance(q_vec, vectors, lambda_mult=self.lambda_mult, k=self.k)
+        return [pool[i] for i in picks]
+
+
+def retrieval_variants(store, embedder) -> dict[str, HybridRetriever]:
+    """The shipped retriever (top 5) and the alternatives compared by --retrieval."""
+    base = {"store": store, "embedder": embedder}
+    return {
+        "top 5 (shipped)": HybridRetriever(**base),
+        "top 3": HybridRetriever(**base, k=3),
+        "top 8": HybridRetriever(**base, k=8),
+        "MMR, lambda 0.5": MMR(**base),
+        "MMR, lambda 0.7": MMR(**base, lambda_mult=0.7),
+        "one chunk per article": PerArticle(**base),
+        "two chunks per article": PerArticle(**base, cap=2),
+        "neighbours of the best chunk": Neighbours(**base),
+        "neighbours of the best 2": Neighbours(**base, around=2),
+        "neighbours of all 5": Neighbours(**base, around=5),
+    }
+
+
+def compare_retrieval(store, embedder, questions) -> None:
+    """Print answer accuracy, candidate recall and abstain accuracy per retrieval variant."""
+    step = ExtractiveAnswerer()
+    for name, retriever in retrieval_variants(store, embedder).items():
+        right = recall = abstained = 0
+        for q in questions:
+            docs = retriever.search(q.question, as_of_date(q))
+            draft = step.extract(q.question, docs)
+            if q.answers:
+                right += not draft.abstained and len(draft.text) <= 400 and any(
+                    contains_phrase(draft.text, a) for a in q.answers)
+                recall += any(contains_phrase(s["text"], a)
+                              for _, s in candidates(docs) for a in q.answers)
+            else:
+                abstained += draft.abstained
+        n_ans = sum(bool(q.answers) for q in questions)
+        n_unans = len(questions) - n_ans
+        print(f"  {name:30s} answer accuracy {right / n_ans:.3f} · a candidate holds the answer "
+              f"{recall / n_ans:.3f}" + (f" · abstained {abstained / n_unans:.3f}" if n_unans else ""))
+
+
 def main(argv: list[str] | None = None) -> int:
     """Collect features on both dev sets, fit, and print the comparisons and sweeps."""
     from bot.eval_runner import prepare_index
@@ -121,14 +222,22 @@ def main(argv: list[str] | None = None) -> int:
 
     parser = argparse.ArgumentParser(prog="python -m bot.tuning")
     parser.add_argument("--eval-dir", type=Path, default=Path("../shared/eval"))
+    parser.add_argument("--retrieval", action="store_true",
+                        help="compare choices of candidate chunks instead of fitting the scorer")
     args = parser.parse_args(argv)
     settings = load_settings()
     embedder = make_embedder(settings)
     data = {}
     for name, (corpus, questions) in DEV_SETS.items():
         store = prepare_index(settings, args.eval_dir / corpus, embedder, None)
+        if args.retrieval:
+            print(name)
+            compare_retrieval(store, embedder, load_questions(args.eval_dir / questions))
+            continue
         answerer = build_answerer(settings, store=store, embedder=embedder)
         data[name] = collect(answerer, load_questions(args.eval_dir / questions))
+    if args.retrieval:
+        return 0
     current = np.array([WEIGHTS[f] for f in FEATURES])
     for name, cases in data.items():
         other = [c for n, cs in data.items() if n != name for c in cs]
