@@ -6,6 +6,7 @@ For every dev question the retrieved candidate sentences become rows of features
   current and fitted weights under 5-fold cross-validation (folds by question) and across data
   sets (fit on one, test on the other), so a change is kept only when it generalises.
 - Runner-up margin: answer accuracy and the share of two-sentence answers per margin.
+- Lede weight: answer accuracy per weight of the lede feature.
 - Abstention: answer accuracy (answerable) and abstain accuracy (unanswerable) per similarity floor.
 - With --retrieval: the answer step over other choices of candidate chunks (k, MMR, one or two
   chunks per article, neighbouring chunks around the best hits), each against the shipped top k.
@@ -24,8 +25,8 @@ from langchain_core.vectorstores.utils import maximal_marginal_relevance
 
 from bot.eval_runner import as_of_date
 from bot.evaluation import contains_phrase, load_questions
-from bot.extractive import (FEATURES, WEIGHTS, ExtractiveAnswerer, candidates, fits_together,
-                            question_cue, sentence_features, term_list)
+from bot.extractive import (FEATURES, SECOND_MARGIN, WEIGHTS, ExtractiveAnswerer, candidates,
+                            fits_together, question_cue, sentence_features, term_list)
 from bot.retrieval import HybridRetriever, distinct
 from index.chunking import sentence_id
 
@@ -109,6 +110,14 @@ def report(data: dict[str, list[Case]], weights: np.ndarray) -> None:
             print(f"  {name} margin {margin:.2f}: answer accuracy "
                   f"{np.mean([r[0] for r in results]):.3f}, two-sentence answers "
                   f"{np.mean([r[1] == 2 for r in results]):.2f}")
+    lede = FEATURES.index("lede")
+    for weight in (0.0, 1.0, 2.0, 3.0):
+        swept = weights.copy()
+        swept[lede] = weight
+        print(f"  lede weight {weight:.1f}: " + " · ".join(
+            f"{name} answer accuracy "
+            f"{np.mean([answered(c, swept, SECOND_MARGIN)[0] for c in cases if c.answerable]):.3f}"
+            for name, cases in data.items()))
     for floor in (0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5):
         parts = []
         for name, cases in data.items():

@@ -1,0 +1,60 @@
+"""The extractive step's lede rule, on hand-made chunks whose sentence scores are given."""
+
+from __future__ import annotations
+
+from langchain_core.documents import Document
+
+from bot.extractive import LEDE_MIN_SENTENCES, candidates, lede_of, rank_sentences
+
+LEDE = "Dartmouth College announced Tuesday it was eliminating student loans for undergraduates."
+LATER = "Ohio State University announced last year that it would eliminate student loans."
+
+
+def _chunk(texts: list[str], *, first: int = 0, n_sentences: int = 40, article: str = "a",
+           score: float | list[float] = 0.6) -> Document:
+    scores = score if isinstance(score, list) else [score] * len(texts)
+    sentences, start = [], 0
+    for i, text in enumerate(texts):
+        sentences.append({"n": first + i, "text": text, "start": start,
+                          "end": start + len(text), "score": scores[i]})
+        start += len(text) + 1
+    return Document(page_content=" ".join(texts), metadata={
+        "article_id": article, "first_sentence": first, "last_sentence": first + len(texts) - 1,
+        "n_sentences": n_sentences, "sentences": sentences})
+
+
+def test_the_lede_is_the_first_sentence_after_the_dateline():
+    doc = _chunk(["CNN —", LEDE, "More details followed."])
+    assert lede_of(doc)["text"] == LEDE
+
+
+def test_short_passages_and_later_chunks_have_no_lede():
+    assert lede_of(_chunk([LEDE, "Second."], n_sentences=LEDE_MIN_SENTENCES - 1)) is None
+    assert lede_of(_chunk([LEDE, "Second."], first=3)) is None
+
+
+def test_candidates_mark_the_lede_without_touching_the_retrieved_sentence():
+    doc = _chunk(["CNN —", LEDE])
+    marked = [s for _, s in candidates([doc]) if s.get("lede")]
+    assert [s["text"] for s in marked] == [LEDE]
+    assert "lede" not in doc.metadata["sentences"][1]
+
+
+def test_a_lede_outranks_an_equally_similar_later_sentence():
+    question = "Which Ivy League school announced it will eliminate student loans?"
+    docs = [_chunk(["Background first.", LATER], first=10, article="b", score=0.62),
+            _chunk(["CNN —", LEDE], article="a", score=0.60)]
+    best = rank_sentences(question, docs)[0][2]
+    assert best["text"] == LEDE
+    docs[1].metadata["n_sentences"] = 5  # the same sentence in a short passage is no lede
+    assert rank_sentences(question, docs)[0][2]["text"] == LATER
+
+
+def test_a_lede_without_the_asked_for_number_gets_no_lift():
+    question = "How many US troops are in Korea?"
+    lede = "The defense secretary arrived in Korea for talks on the future of US troops there."
+    number = "About 28,500 US troops are stationed in South Korea."
+    # The lede is the more similar sentence, but it holds no number: the lift goes to ledes that
+    # hold the kind of thing asked for, so the number still wins.
+    docs = [_chunk(["CNN —", lede, number], score=[0.2, 0.7, 0.6])]
+    assert rank_sentences(question, docs)[0][2]["text"] == number
