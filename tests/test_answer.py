@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import os
+
 import pytest
 
 from bot.answer import ABSTAIN_TEXT, Turn, condense
@@ -77,3 +80,22 @@ def test_int8_query_vectors_agree_with_the_full_model(embedder):
         full = np.asarray(embedder.embed_documents([question])[0])
         assert embedder._int8_session() is not None  # the int8 path really ran
         assert abs(np.linalg.norm(fast) - 1) < 1e-4 and float(fast @ full) > 0.995
+
+
+def test_answering_from_an_existing_index_never_imports_torch(seed_home):
+    """The query path (int8 ONNX + the tokenizers library) starts without torch, which alone
+    costs seconds to import."""
+    import subprocess
+    import sys
+
+    script = ("import sys, json\n"
+              "from bot.cli import main\n"
+              f"code = main(['ask', '--json', {HEADLINE!r}])\n"
+              "print(json.dumps({'code': code, 'torch': 'torch' in sys.modules,"
+              " 'st': 'sentence_transformers' in sys.modules}))\n")
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                         timeout=120, env={**os.environ, "NEWSBOT_HOME": str(seed_home)},
+                         check=False)
+    answer, flags = run.stdout.strip().rsplit("\n", 1)
+    assert "28,500" in answer
+    assert json.loads(flags) == {"code": 0, "torch": False, "st": False}
