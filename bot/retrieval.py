@@ -161,8 +161,7 @@ class HybridRetriever(BaseRetriever):
             return self._keyword
 
     def _score_sentences(self, docs: list[Document], q_vec: np.ndarray) -> None:
-        wanted = [sentence_id(d.metadata["article_id"], n) for d in docs
-                  for n in range(d.metadata["first_sentence"], d.metadata["last_sentence"] + 1)]
+        wanted = [i for d in docs for i in chunk_sentence_ids(d.metadata)]
         stored = self.store.sentence_vectors(distinct(wanted))  # overlapping chunks share some
         for doc in docs:
             meta = doc.metadata
@@ -186,6 +185,12 @@ def is_recent(article_date: str, as_of: date) -> bool:
     except ValueError:
         return False
     return 0 <= (as_of - published).days <= RECENCY_DAYS
+
+
+def chunk_sentence_ids(meta: dict) -> list[str]:
+    """The stored sentence ids of a chunk, from its metadata, in order."""
+    return [sentence_id(meta["article_id"], n)
+            for n in range(meta["first_sentence"], meta["last_sentence"] + 1)]
 
 
 def distinct(ids: list[str]) -> list[str]:

@@ -24,11 +24,10 @@ import numpy as np
 from langchain_core.vectorstores.utils import maximal_marginal_relevance
 
 from bot.eval_runner import as_of_date
-from bot.evaluation import contains_phrase, load_questions
+from bot.evaluation import contains_phrase, is_correct, load_questions
 from bot.extractive import (FEATURES, SECOND_MARGIN, WEIGHTS, ExtractiveAnswerer, candidates,
                             fits_together, question_cue, sentence_features, term_list)
-from bot.retrieval import HybridRetriever, distinct
-from index.chunking import sentence_id
+from bot.retrieval import HybridRetriever, chunk_sentence_ids, distinct
 
 DEV_SETS = {
     "realtimeqa": ("realtimeqa/articles.jsonl", "realtimeqa/questions-dev.jsonl"),
@@ -172,9 +171,7 @@ class MMR(HybridRetriever):
 
     def select(self, ranked, rows, q_vec):
         pool = ranked[: self.pool]
-        wanted = {cid: [sentence_id(rows[cid][1]["article_id"], n) for n in
-                        range(rows[cid][1]["first_sentence"], rows[cid][1]["last_sentence"] + 1)]
-                  for cid in pool}
+        wanted = {cid: chunk_sentence_ids(rows[cid][1]) for cid in pool}
         stored = self.store.sentence_vectors(distinct([i for ids in wanted.values() for i in ids]))
         vectors = []
         for cid in pool:
@@ -211,8 +208,7 @@ def compare_retrieval(store, embedder, questions) -> None:
             docs = retriever.search(q.question, as_of_date(q))
             draft = step.extract(q.question, docs)
             if q.answers:
-                right += not draft.abstained and len(draft.text) <= 400 and any(
-                    contains_phrase(draft.text, a) for a in q.answers)
+                right += is_correct(draft.text, q.answers, draft.abstained)
                 recall += any(contains_phrase(s["text"], a)
                               for _, s in candidates(docs) for a in q.answers)
             else:
