@@ -8,10 +8,10 @@ from langchain_core.embeddings import Embeddings
 from langchain_core.language_models import BaseChatModel
 from langchain_core.runnables import Runnable
 
-from bot.answer import Answerer, build_chain
+from bot.answering.answer import Answerer, build_chain
 from bot.errors import ConfigError, IndexMissingError
-from bot.extractive import ExtractiveAnswerer
-from bot.retrieval import HybridRetriever
+from bot.answering.extractive import ExtractiveAnswerer
+from bot.answering.retrieval import HybridRetriever
 from bot.settings import Settings
 from index.store import ChunkStore, open_store
 
@@ -45,7 +45,7 @@ def make_chat_model(settings: Settings) -> BaseChatModel | None:
     if spec == EXTRACTIVE:
         return None
     if spec == SMOLLM2:
-        from bot.smollm2 import load_smollm2
+        from bot.answering.smollm2 import load_smollm2
 
         return load_smollm2()
     provider, _, model = spec.partition(":")
@@ -73,10 +73,10 @@ def install_hint(provider: str) -> str:
 
 def make_answer_step(settings: Settings, *,
                      model: BaseChatModel | None = None) -> Runnable | Callable:
-    """The answer step named by NEWSBOT_LLM: extractive, or a chat model checked by bot.verify."""
+    """The answer step named by NEWSBOT_LLM: extractive, or a chat model checked by bot.answering.verify."""
     if settings.llm == EXTRACTIVE:
         return ExtractiveAnswerer()
-    from bot.generative import GenerativeAnswerer
+    from bot.answering.generative import GenerativeAnswerer
 
     model = model if model is not None else make_chat_model(settings)
     return GenerativeAnswerer(model, settings.llm)
@@ -86,7 +86,7 @@ def make_condense_step(settings: Settings, model: BaseChatModel | None) -> Calla
     """The follow-up rewriter: the chat model with the condense prompt, or None (the heuristic)."""
     if model is None:
         return None
-    from bot.generative import Condenser
+    from bot.answering.generative import Condenser
 
     return Condenser(model, settings.llm)
 

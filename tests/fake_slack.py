@@ -273,7 +273,7 @@ def button_click(action_id: str, value: str, *, channel: str, user: str, respons
 @contextmanager
 def bot_server(app):
     """The bot's HTTP server on a free port, in a thread; yields its /slack/events URL."""
-    from bot.slack.app import EVENTS_PATH, make_http_server
+    from bot.surfaces.slack.app import EVENTS_PATH, make_http_server
 
     server = make_http_server("127.0.0.1", 0, app)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -304,8 +304,8 @@ class CannedAnswerer:
 
     def answer(self, question: str, history: list | None = None, on_token=None):
         """Stream the tokens through on_token, then raise the error or return the Answer."""
-        from bot.answer import Answer
-        from bot.citations import Citation
+        from bot.answering.answer import Answer
+        from bot.answering.citations import Citation
 
         self.asked.append((question, list(history or [])))
         for token in self.tokens:

@@ -7,7 +7,7 @@ import os
 
 import pytest
 
-from bot.answer import ABSTAIN_TEXT, Turn, condense
+from bot.answering.answer import ABSTAIN_TEXT, Turn, condense
 from bot.errors import UsageError
 from tests.conftest import HEADLINE, SEED_FILE
 
@@ -89,7 +89,7 @@ def test_answering_from_an_existing_index_never_imports_torch(seed_home):
     import sys
 
     script = ("import sys, json\n"
-              "from bot.cli import main\n"
+              "from bot.surfaces.cli import main\n"
               f"code = main(['ask', '--json', {HEADLINE!r}])\n"
               "print(json.dumps({'code': code, 'torch': 'torch' in sys.modules,"
               " 'st': 'sentence_transformers' in sys.modules}))\n")

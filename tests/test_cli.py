@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from bot.cli import main
+from bot.surfaces.cli import main
 from tests.conftest import HEADLINE, ROOT, SEED_FILE
 
 ASK_KEYS = {"question", "answer", "abstained", "citations", "answered_by", "verified", "warnings",

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from bot.cli import main
-from bot.evaluation import METRIC_KEYS
+from bot.surfaces.cli import main
+from bot.measurement.evaluation import METRIC_KEYS
 
 ARTICLES = [
     {"id": "korea", "title": "Hegseth in Seoul", "source": "BTA", "url": None, "date": "2025-11-03",

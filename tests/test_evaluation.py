@@ -6,10 +6,10 @@ import json
 
 import pytest
 
-from bot.answer import Answer
-from bot.citations import Citation
+from bot.answering.answer import Answer
+from bot.answering.citations import Citation
 from bot.errors import UsageError
-from bot.evaluation import (METRIC_KEYS, EvalQuestion, Response, contains_phrase, grade,
+from bot.measurement.evaluation import (METRIC_KEYS, EvalQuestion, Response, contains_phrase, grade,
                             is_correct, load_questions, ratios, summarize)
 
 TEXTS = {"g1": "Gold one says six.", "g2": "Gold two.", "x": "Other article mentions Paris.",

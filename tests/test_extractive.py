@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from langchain_core.documents import Document
 
-from bot.extractive import LEDE_MIN_SENTENCES, candidates, lede_of, rank_sentences
+from bot.answering.extractive import LEDE_MIN_SENTENCES, candidates, lede_of, rank_sentences
 
 LEDE = "Dartmouth College announced Tuesday it was eliminating student loans for undergraduates."
 LATER = "Ohio State University announced last year that it would eliminate student loans."

@@ -12,12 +12,12 @@ from langchain_core.language_models.fake_chat_models import (
     GenericFakeChatModel,
 )
 
-from bot.answer import ABSTAIN_TEXT, Answerer, Turn, build_chain
+from bot.answering.answer import ABSTAIN_TEXT, Answerer, Turn, build_chain
 from bot.errors import ConfigError
 from bot.factories import make_chat_model
-from bot.generative import Condenser, GenerativeAnswerer
-from bot.repl import Repl
-from bot.retrieval import HybridRetriever
+from bot.answering.generative import Condenser, GenerativeAnswerer
+from bot.surfaces.repl import Repl
+from bot.answering.retrieval import HybridRetriever
 from bot.settings import Settings
 from index.ingest import ingest
 from index.store import open_store
@@ -219,7 +219,7 @@ def test_console_preview_prints_on_a_pipe_and_erases_itself_on_a_terminal():
 
     from rich.console import Console
 
-    from bot.repl import ConsolePreview
+    from bot.surfaces.repl import ConsolePreview
 
     piped, tty = io.StringIO(), io.StringIO()
     for out, terminal in [(piped, False), (tty, True)]:

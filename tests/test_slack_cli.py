@@ -13,7 +13,7 @@ import threading
 
 import pytest
 
-from bot.cli import main
+from bot.surfaces.cli import main
 from tests.conftest import HEADLINE, ROOT
 from tests.fake_slack import (BOT_TOKEN, SIGNING_SECRET, FakeSlack, event_callback, mention,
                               new_id, send)

@@ -16,8 +16,8 @@ from contextlib import contextmanager
 import pytest
 
 from bot.settings import Settings
-from bot.slack import render
-from bot.slack.app import FEEDBACK_FILE, build_app
+from bot.surfaces.slack import render
+from bot.surfaces.slack.app import FEEDBACK_FILE, build_app
 from tests.conftest import HEADLINE, SEED_FILE
 from tests.fake_slack import (BOT_ID, BOT_USER, CannedAnswerer, FakeSlack, bot_server,
                               button_click, event_callback, mention, message, new_id, new_ts,

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from bot.slack.dedupe import TTLCache, delivery_key
-from bot.slack.events import MessageEvent, ignore_reason, parse, plain_text
-from bot.slack.limits import RateLimiter, channel_allowed
+from bot.surfaces.slack.dedupe import TTLCache, delivery_key
+from bot.surfaces.slack.events import MessageEvent, ignore_reason, parse, plain_text
+from bot.surfaces.slack.limits import RateLimiter, channel_allowed
 
 
 def test_slack_markup_becomes_plain_words():
@@ -77,7 +77,7 @@ def test_the_manifest_asks_for_exactly_the_scopes_and_events_the_code_uses():
 
     from tests.conftest import ROOT
 
-    manifest = yaml.safe_load((ROOT / "bot" / "slack" / "manifest.yaml").read_text())
+    manifest = yaml.safe_load((ROOT / "bot" / "surfaces" / "slack" / "manifest.yaml").read_text())
     assert sorted(manifest["oauth_config"]["scopes"]["bot"]) == sorted([
         "app_mentions:read", "channels:history", "groups:history", "im:history", "chat:write",
         "reactions:write", "commands"])

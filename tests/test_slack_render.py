@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 import re
 
-from bot.answer import ABSTAIN_TEXT, Answer
-from bot.citations import Citation
-from bot.slack import render
+from bot.answering.answer import ABSTAIN_TEXT, Answer
+from bot.answering.citations import Citation
+from bot.surfaces.slack import render
 
 
 def cite(n: int, **fields: str) -> Citation:

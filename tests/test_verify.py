@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from langchain_core.documents import Document
 
-from bot.citations import number_sources
-from bot.verify import check_answer, is_abstention, normalise_markers, numbers
+from bot.answering.citations import number_sources
+from bot.answering.verify import check_answer, is_abstention, normalise_markers, numbers
 
 TROOPS = ("About 28,500 American soldiers are stationed in South Korea, a legacy of the Korean War "
           "(1950–1953).")

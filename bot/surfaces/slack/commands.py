@@ -8,10 +8,10 @@ from collections.abc import Callable
 
 from slack_bolt import App
 
-from bot.slack import render
-from bot.slack.events import SlashCommand, ack_now, parse, parse_click, plain_text
-from bot.slack.limits import channel_allowed
-from bot.slack.replies import Asked, Replier
+from bot.surfaces.slack import render
+from bot.surfaces.slack.events import SlashCommand, ack_now, parse, parse_click, plain_text
+from bot.surfaces.slack.limits import channel_allowed
+from bot.surfaces.slack.replies import Asked, Replier
 
 log = logging.getLogger(__name__)
 

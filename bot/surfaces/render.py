@@ -5,8 +5,8 @@ from __future__ import annotations
 from rich.table import Table
 from rich.text import Text
 
-from bot.answer import Answer
-from bot.citations import Citation
+from bot.answering.answer import Answer
+from bot.answering.citations import Citation
 
 
 def answer_text(answer: Answer, *, quotes: bool = True) -> Text:
@@ -59,7 +59,7 @@ def sources_text(answer: Answer | None) -> Text:
 
 def metrics_table(columns: dict[str, dict]) -> Table:
     """Eval metrics: one row per metric, one column per pipeline (newsbot, baseline, ratio)."""
-    from bot.evaluation import METRIC_KEYS
+    from bot.measurement.evaluation import METRIC_KEYS
 
     table = Table(show_edge=False, pad_edge=False)
     table.add_column("metric")

@@ -19,9 +19,9 @@ from pathlib import Path
 
 from langchain_core.embeddings import Embeddings
 
-from bot.answer import Answerer
-from bot.eval_runner import load_corpus, prepare_baseline, prepare_index
-from bot.evaluation import percentile, load_questions
+from bot.answering.answer import Answerer
+from bot.measurement.eval_runner import load_corpus, prepare_baseline, prepare_index
+from bot.measurement.evaluation import percentile, load_questions
 from bot.settings import Settings
 from index.chunking import split_article
 from index.ingest import ingest
@@ -106,7 +106,7 @@ SEED_QUESTIONS = [SAMPLE, "What is the size of the American military presence on
 def bench_seed_latency(embedder: Embeddings, answerer_factory: Callable[[ChunkStore], Answerer],
                        report: Report, rounds: int = 10) -> dict:
     """Warm ask latency over the seed corpus (the index `make run` builds)."""
-    seeds = Path(__file__).resolve().parent.parent / "seeds"
+    seeds = Path(__file__).resolve().parents[2] / "seeds"
     with tempfile.TemporaryDirectory() as tmp:
         store = open_store(Path(tmp), None, "bench-seeds")
         ingest([seeds], store, embedder)
@@ -122,7 +122,7 @@ def bench_cold_start(report: Report, runs: int = 3) -> dict:
     """Wall time of a fresh `newsbot ask` process vs a bare `import torch, sentence_transformers`."""
     with tempfile.TemporaryDirectory() as tmp:
         env = {**os.environ, "NEWSBOT_HOME": tmp, "HF_HUB_OFFLINE": "1"}
-        seeds = Path(__file__).resolve().parent.parent / "seeds"
+        seeds = Path(__file__).resolve().parents[2] / "seeds"
         subprocess.run([sys.executable, "-m", "bot", "index", str(seeds)], env=env, check=True,
                        capture_output=True)
         ask = _wall([sys.executable, "-m", "bot", "ask", SAMPLE], env, runs)

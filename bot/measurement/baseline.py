@@ -10,8 +10,8 @@ import numpy as np
 from langchain_core.embeddings import Embeddings
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
-from bot.answer import Answer
-from bot.citations import Citation
+from bot.answering.answer import Answer
+from bot.answering.citations import Citation
 from index.articles import Article
 from index.chunking import split_sentences
 from index.store import ChunkStore

@@ -21,9 +21,9 @@ from langchain_core.retrievers import BaseRetriever
 from langchain_core.runnables import Runnable, RunnableLambda, RunnablePassthrough
 from pydantic import BaseModel, Field
 
-from bot.citations import Citation, assemble
+from bot.answering.citations import Citation, assemble
 from bot.errors import UsageError
-from bot.extractive import Draft, content_terms
+from bot.answering.extractive import Draft, content_terms
 
 ABSTAIN_TEXT = "I couldn't find that in the indexed articles."
 MAX_QUESTION_CHARS = 2000

@@ -8,12 +8,12 @@ from pydantic import BaseModel, ConfigDict
 from slack_bolt import App, BoltContext
 from slack_sdk import WebClient
 
-from bot.answer import Turn
-from bot.slack import render
-from bot.slack.events import (MessageEvent, ack_now, ignore_reason, mentions, parse,
+from bot.answering.answer import Turn
+from bot.surfaces.slack import render
+from bot.surfaces.slack.events import (MessageEvent, ack_now, ignore_reason, mentions, parse,
                               plain_text)
-from bot.slack.limits import channel_allowed
-from bot.slack.replies import SLACK_ERRORS, Replier, error_code
+from bot.surfaces.slack.limits import channel_allowed
+from bot.surfaces.slack.replies import SLACK_ERRORS, Replier, error_code
 
 log = logging.getLogger(__name__)
 MAX_HISTORY = 5

@@ -10,9 +10,9 @@ from typing import Protocol
 from rich.console import Console
 from rich.text import Text
 
-from bot.answer import Answer, Answerer, Turn
+from bot.answering.answer import Answer, Answerer, Turn
 from bot.errors import NewsbotError
-from bot.render import answer_text, preview_note, sources_text
+from bot.surfaces.render import answer_text, preview_note, sources_text
 
 log = logging.getLogger(__name__)
 PROMPT = "newsbot> "

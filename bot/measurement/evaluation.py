@@ -22,7 +22,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field, ValidationError
 
-from bot.answer import Answer
+from bot.answering.answer import Answer
 from bot.errors import UsageError
 
 MAX_ANSWER_CHARS = 400

@@ -15,11 +15,11 @@ from dataclasses import dataclass
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
-from bot.answer import MAX_QUESTION_CHARS, Answer, Answerer, Turn
-from bot.slack import render
-from bot.slack.dedupe import TTLCache
-from bot.slack.events import MessageEvent
-from bot.slack.limits import RateLimiter
+from bot.answering.answer import MAX_QUESTION_CHARS, Answer, Answerer, Turn
+from bot.surfaces.slack import render
+from bot.surfaces.slack.dedupe import TTLCache
+from bot.surfaces.slack.events import MessageEvent
+from bot.surfaces.slack.limits import RateLimiter
 
 log = logging.getLogger(__name__)
 PROGRESS_EMOJI = "eyes"

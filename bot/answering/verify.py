@@ -13,8 +13,8 @@ import re
 from langchain_core.documents import Document
 from pydantic import BaseModel, Field
 
-from bot.citations import MARKER, best_sentence, markers
-from bot.extractive import content_terms, term_list
+from bot.answering.citations import MARKER, best_sentence, markers
+from bot.answering.extractive import content_terms, term_list
 from index.chunking import split_sentences
 
 # At least this share of a sentence's key words must occur in the sources it cites.

@@ -6,7 +6,7 @@ similarity misses: the question's words and word pairs in the sentence, whether 
 the kind of thing asked for (a number for "how many", a date for "when", a name for "who" or
 "which") next to the question's words, whether it is the lede of a long report, and how highly its
 chunk was retrieved. The weights were
-fitted by logistic regression on the dev sets (`python -m bot.tuning`, see README). When even the
+fitted by logistic regression on the dev sets (`python -m bot.measurement.tuning`, see README). When even the
 best candidate is not similar enough to the question, the step abstains.
 """
 
@@ -21,7 +21,7 @@ from pydantic import BaseModel, Field
 MAX_ANSWER_CHARS = 400
 # Abstain when no retrieved sentence reaches this cosine similarity to the question. The highest
 # floor (in steps of 0.05) that still answers >= 95 % of the answerable dev questions of both
-# sets (`python -m bot.tuning`; see README "Abstention threshold").
+# sets (`python -m bot.measurement.tuning`; see README "Abstention threshold").
 MIN_SIMILARITY = 0.45
 # A runner-up sentence joins the answer when its score is within this margin of the best.
 SECOND_MARGIN = 0.5
@@ -30,7 +30,7 @@ COMPANION_POOL = 20
 FEATURES = ("cos", "cos_gap", "lexical", "bigram", "cue", "cue_missing", "heading", "inv_rank",
             "length", "lede")
 # Fitted by logistic regression (sentence contains a gold answer) on SQuAD 2.0 dev candidates;
-# cue_missing was added by hand. `python -m bot.tuning` refits on both dev sets and compares:
+# cue_missing was added by hand. `python -m bot.measurement.tuning` refits on both dev sets and compares:
 # the refit did not beat these weights on RealTime QA, so they stay. The lede weight is what
 # 5-fold cross-validation on RealTime QA picked in 4 of 5 folds; SQuAD's paragraphs are too short
 # to have a lede.

@@ -101,7 +101,7 @@ def add_llm_option(parser: argparse.ArgumentParser) -> None:
 def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
     """newsbot index [PATH ...] [--prune]"""
     from bot.factories import make_embedder, make_store
-    from bot.progress import console, index_with_progress
+    from bot.surfaces.progress import console, index_with_progress
 
     report = index_with_progress(args.paths, make_store(settings), make_embedder(settings),
                                  prune=args.prune)
@@ -113,7 +113,7 @@ def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     """newsbot ask "QUESTION" [--json] [-k N]"""
-    from bot.answer import validate_question
+    from bot.answering.answer import validate_question
 
     question = validate_question(args.question)  # before any slow loading
     if args.k is not None:
@@ -126,8 +126,8 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     if args.json:
         print(answer.model_dump_json())
     else:
-        from bot.progress import console
-        from bot.render import answer_text
+        from bot.surfaces.progress import console
+        from bot.surfaces.render import answer_text
 
         console().print(answer_text(answer))
     return 0
@@ -136,12 +136,12 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
     """newsbot chat [--index PATH ...] [--ask QUESTION]"""
     from bot.factories import build_answerer, make_embedder, make_store
-    from bot.progress import console
-    from bot.repl import ConsolePreview, Repl, stream_reader, terminal_reader
+    from bot.surfaces.progress import console
+    from bot.surfaces.repl import ConsolePreview, Repl, stream_reader, terminal_reader
 
     store, embedder = make_store(settings), make_embedder(settings)
     if args.index_paths:
-        from bot.progress import index_with_progress
+        from bot.surfaces.progress import index_with_progress
 
         report = index_with_progress(args.index_paths, store, embedder)
         console().print(summary_line(report, args.index_paths))
@@ -159,11 +159,11 @@ def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     """newsbot eval --corpus F --questions F [--json] [--baseline] [--out DIR] [--limit N]"""
-    from bot.eval_runner import evaluate, write_rows
-    from bot.evaluation import ratios
+    from bot.measurement.eval_runner import evaluate, write_rows
+    from bot.measurement.evaluation import ratios
     from bot.factories import build_answerer, make_embedder
-    from bot.progress import console, stage_progress
-    from bot.render import metrics_table
+    from bot.surfaces.progress import console, stage_progress
+    from bot.surfaces.render import metrics_table
 
     embedder = make_embedder(settings)
     with stage_progress() as progress:
@@ -191,9 +191,9 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
     """newsbot bench [--corpus F] [--questions F] [--ingest-limit N] [--json]"""
-    from bot.benchmark import run_bench
+    from bot.measurement.benchmark import run_bench
     from bot.factories import build_answerer, make_embedder
-    from bot.progress import console
+    from bot.surfaces.progress import console
 
     embedder = make_embedder(settings)
     figures = run_bench(settings, args.corpus, args.questions, embedder=embedder,
@@ -209,13 +209,13 @@ def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
     """newsbot status [--json]"""
     from bot.factories import make_store
-    from bot.status import index_status, status_text
+    from bot.surfaces.status import index_status, status_text
 
     status = index_status(make_store(settings, must_exist=True))
     if args.json:
         print(json.dumps(status))
     else:
-        from bot.progress import console
+        from bot.surfaces.progress import console
 
         console().print(status_text(status), highlight=False)
     return 0
@@ -224,7 +224,7 @@ def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_slack(args: argparse.Namespace, settings: Settings) -> int:
     """newsbot slack [--port N] [--host ADDR]"""
     from bot.settings import load_slack_settings
-    from bot.slack.app import serve
+    from bot.surfaces.slack.app import serve
 
     return serve(settings, load_slack_settings(), host=args.host, port=args.port)
 

@@ -98,7 +98,7 @@ class HybridRetriever(BaseRetriever):
                q_vec: np.ndarray) -> list[str]:
         """The chunk ids, from the fused ranking, whose sentences become answer candidates.
 
-        The top k. `python -m bot.tuning --retrieval` compares the alternatives the field
+        The top k. `python -m bot.measurement.tuning --retrieval` compares the alternatives the field
         suggests (MMR, one chunk per article, neighbouring chunks around the best hits); none beat
         this on the dev sets (README "Tried and not kept"). An override may add ids to rows.
         """

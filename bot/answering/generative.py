@@ -1,7 +1,7 @@
 """The LLM answer step: prompt any LangChain chat model, stream its tokens, check, or fall back.
 
 A drop-in for the extractive step: {"question", "query", "history", "docs", "on_token"} -> Draft.
-The model's text reaches the Answer only when bot.verify passes it. Otherwise the Draft is the
+The model's text reaches the Answer only when bot.answering.verify passes it. Otherwise the Draft is the
 extractive one, and its warnings say what failed; a model that cannot be reached is handled the
 same way, so a question still gets an answer.
 """
@@ -16,10 +16,10 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage
 from langchain_core.prompts import ChatPromptTemplate
 
-from bot.answer import condense
-from bot.citations import number_sources
-from bot.extractive import Draft, ExtractiveAnswerer, content_terms
-from bot.verify import check_answer, is_abstention
+from bot.answering.answer import condense
+from bot.answering.citations import number_sources
+from bot.answering.extractive import Draft, ExtractiveAnswerer, content_terms
+from bot.answering.verify import check_answer, is_abstention
 from prompts import load_prompt
 
 log = logging.getLogger(__name__)

@@ -12,8 +12,8 @@ import re
 from slack_sdk.models.blocks import (ActionsBlock, Block, ButtonElement, ContextBlock,
                                      MarkdownTextObject, SectionBlock)
 
-from bot.answer import Answer
-from bot.citations import Citation
+from bot.answering.answer import Answer
+from bot.answering.citations import Citation
 
 MAX_BLOCKS = 50
 MAX_TEXT = 3000  # section text, and any text object

@@ -1,7 +1,7 @@
-"""Fit and check the extractive step's settings on the dev sets: `python -m bot.tuning`.
+"""Fit and check the extractive step's settings on the dev sets: `python -m bot.measurement.tuning`.
 
 For every dev question the retrieved candidate sentences become rows of features
-(bot.extractive.sentence_features), labelled by whether they contain a gold answer.
+(bot.answering.extractive.sentence_features), labelled by whether they contain a gold answer.
 - Weights: a logistic regression over all rows. The printout compares top-1 accuracy of the
   current and fitted weights under 5-fold cross-validation (folds by question) and across data
   sets (fit on one, test on the other), so a change is kept only when it generalises.
@@ -23,11 +23,11 @@ import numpy as np
 
 from langchain_core.vectorstores.utils import maximal_marginal_relevance
 
-from bot.eval_runner import as_of_date
-from bot.evaluation import contains_phrase, is_correct, load_questions
-from bot.extractive import (FEATURES, SECOND_MARGIN, WEIGHTS, ExtractiveAnswerer, candidates,
+from bot.measurement.eval_runner import as_of_date
+from bot.measurement.evaluation import contains_phrase, is_correct, load_questions
+from bot.answering.extractive import (FEATURES, SECOND_MARGIN, WEIGHTS, ExtractiveAnswerer, candidates,
                             fits_together, question_cue, sentence_features, term_list)
-from bot.retrieval import HybridRetriever, chunk_sentence_ids, distinct
+from bot.answering.retrieval import HybridRetriever, chunk_sentence_ids, distinct
 
 DEV_SETS = {
     "realtimeqa": ("realtimeqa/articles.jsonl", "realtimeqa/questions-dev.jsonl"),
@@ -221,11 +221,11 @@ def compare_retrieval(store, embedder, questions) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Collect features on both dev sets, fit, and print the comparisons and sweeps."""
-    from bot.eval_runner import prepare_index
+    from bot.measurement.eval_runner import prepare_index
     from bot.factories import build_answerer, make_embedder
     from bot.settings import load_settings
 
-    parser = argparse.ArgumentParser(prog="python -m bot.tuning")
+    parser = argparse.ArgumentParser(prog="python -m bot.measurement.tuning")
     parser.add_argument("--eval-dir", type=Path, default=Path("../shared/eval"))
     parser.add_argument("--retrieval", action="store_true",
                         help="compare choices of candidate chunks instead of fitting the scorer")

@@ -10,9 +10,9 @@ from pathlib import Path
 
 from langchain_core.embeddings import Embeddings
 
-from bot.answer import Answerer
-from bot.baseline import BaselinePipeline
-from bot.evaluation import (EvalQuestion, Response, Scored, corpus_collection, load_questions,
+from bot.answering.answer import Answerer
+from bot.measurement.baseline import BaselinePipeline
+from bot.measurement.evaluation import (EvalQuestion, Response, Scored, corpus_collection, load_questions,
                             run_pipeline, summarize, timed, write_rows)
 from bot.errors import UsageError
 from bot.settings import Settings

@@ -11,9 +11,9 @@ from pathlib import Path
 
 from slack_bolt import App
 
-from bot.slack import render
-from bot.slack.events import ButtonClick, ack_now, parse_click
-from bot.slack.replies import Asked, Replier
+from bot.surfaces.slack import render
+from bot.surfaces.slack.events import ButtonClick, ack_now, parse_click
+from bot.surfaces.slack.replies import Asked, Replier
 
 log = logging.getLogger(__name__)
 VOTES = {"feedback_up": "up", "feedback_down": "down"}

@@ -17,13 +17,13 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
-from bot.answer import Answerer
+from bot.answering.answer import Answerer
 from bot.errors import ConfigError
 from bot.settings import Settings, SlackSettings
-from bot.slack import commands, conversations, dedupe, feedback
-from bot.slack.events import well_formed
-from bot.slack.limits import RateLimiter
-from bot.slack.replies import SLACK_ERRORS, Replier, error_code
+from bot.surfaces.slack import commands, conversations, dedupe, feedback
+from bot.surfaces.slack.events import well_formed
+from bot.surfaces.slack.limits import RateLimiter
+from bot.surfaces.slack.replies import SLACK_ERRORS, Replier, error_code
 
 log = logging.getLogger(__name__)
 EVENTS_PATH = "/slack/events"

@@ -1,0 +1,1 @@
+"""The answering core: retrieval, answer steps, citation checks and the chain."""

@@ -1,0 +1,1 @@
+"""Measurement: evaluation, the tutorial baseline, benchmarks and tuning sweeps."""

@@ -1,0 +1,1 @@
+"""Surfaces: the CLI, the REPL, terminal rendering and the Slack app."""
