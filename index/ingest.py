@@ -62,8 +62,7 @@ def ingest(paths: list[Path], store: ChunkStore, embedder: Embeddings, *, prune:
     report = IngestReport()
     indexed = store.articles()
     articles, loaded_origins = _load_all(paths, indexed, report)
-    to_write = _plan(articles, indexed, report)
-    _write(to_write, indexed, store, embedder, report, progress)
+    write_articles(articles, store, embedder, report=report, indexed=indexed, progress=progress)
     if prune:
         _prune(articles, loaded_origins, indexed, store, report)
     report.chunks_total = store.count()
@@ -72,6 +71,17 @@ def ingest(paths: list[Path], store: ChunkStore, embedder: Embeddings, *, prune:
     log.info("ingest: %d new, %d updated, %d unchanged, %d skipped, %d chunks in %.1fs",
              len(report.new), len(report.updated), len(report.unchanged), len(report.skipped),
              report.chunks_written, report.seconds)
+    return report
+
+
+def write_articles(articles: list[Article], store: ChunkStore, embedder: Embeddings, *,
+                   report: IngestReport | None = None,
+                   indexed: dict[str, IndexedArticle] | None = None,
+                   progress: Progress | None = None) -> IngestReport:
+    """Index articles that did not come from files (web pages, feeds): new, changed or unchanged."""
+    report = report if report is not None else IngestReport()
+    indexed = indexed if indexed is not None else store.articles()
+    _write(_plan(articles, indexed, report), indexed, store, embedder, report, progress)
     return report
 
 
