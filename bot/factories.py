@@ -13,6 +13,7 @@ from bot.errors import ConfigError, IndexMissingError
 from bot.answering.extractive import ExtractiveAnswerer
 from bot.answering.retrieval import HybridRetriever
 from bot.settings import Settings
+from index.keyword import KeywordIndex, keyword_folder
 from index.store import ChunkStore, open_store
 
 EXTRACTIVE = "extractive"
@@ -31,12 +32,20 @@ def make_embedder(settings: Settings) -> Embeddings:
     return MiniLMEmbeddings()
 
 
-def make_store(settings: Settings, *, must_exist: bool = False) -> ChunkStore:
+def make_store(settings: Settings, *, must_exist: bool = False,
+               name: str | None = None) -> ChunkStore:
     """The Chroma store: a server when NEWSBOT_CHROMA_URL is set, else under NEWSBOT_HOME."""
     if must_exist and not settings.chroma_url and not (settings.home / "chroma").exists():
         raise IndexMissingError(f"No index at {settings.home}. "
                                 "Run `newsbot index seeds/` (or any folder of articles) first.")
-    return open_store(settings.home, settings.chroma_url, settings.collection)
+    token = settings.chroma_token.get_secret_value() if settings.chroma_token else None
+    return open_store(settings.home, settings.chroma_url, name or settings.collection,
+                      token=token, ca_file=settings.chroma_ca)
+
+
+def make_keyword_index(settings: Settings, store: ChunkStore) -> KeywordIndex:
+    """The store's keyword index: a tantivy folder under NEWSBOT_HOME, kept current from it."""
+    return KeywordIndex.open(keyword_folder(settings.home, store))
 
 
 def make_chat_model(settings: Settings) -> BaseChatModel | None:
@@ -93,17 +102,20 @@ def make_condense_step(settings: Settings, model: BaseChatModel | None) -> Calla
 
 def build_answerer(settings: Settings, *, store: ChunkStore | None = None,
                    embedder: Embeddings | None = None,
-                   model: BaseChatModel | None = None) -> Answerer:
-    """Wire store, embedder, retriever, chat model and answer step into an Answerer."""
+                   model: BaseChatModel | None = None, follow: bool = False) -> Answerer:
+    """Wire store, embedder, retriever, chat model and answer step into an Answerer.
+
+    follow: the answerer serves for a long time (chat, Slack) and keeps up with the store.
+    """
     store = store or make_store(settings, must_exist=True)
     if store.count() == 0:
         raise IndexMissingError(f"The index at {store.where} is empty. "
                                 "Run `newsbot index seeds/` (or any folder of articles) first.")
     retriever = HybridRetriever(store=store, embedder=embedder or make_embedder(settings),
-                                k=settings.top_k)
+                                keyword=make_keyword_index(settings, store), k=settings.top_k)
     if model is None:
         model = make_chat_model(settings)  # loads a local model now, not on the first question
     answer_step = make_answer_step(settings, model=model)
-    retriever.warm_up()  # load the model and keyword index now, not on the first question
+    retriever.warm_up(follow=follow)  # load the model and keyword index now, not on question 1
     return Answerer(build_chain(retriever, answer_step, make_condense_step(settings, model)),
                     retriever)

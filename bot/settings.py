@@ -19,6 +19,10 @@ class Settings(BaseSettings):
 
     home: Path = Field(Path(".newsbot"), description="Where the embedded index and logs live.")
     chroma_url: str | None = Field(None, description="http://host:port of a Chroma server.")
+    chroma_token: SecretStr | None = Field(None, description="Token for a Chroma server with "
+                                           "token authentication (sent as a bearer token).")
+    chroma_ca: Path | None = Field(None, description="CA bundle that signs an https Chroma "
+                                   "server's certificate.")
     collection: str = Field("newsbot", description="Chroma collection name.")
     llm: str = Field("extractive", description="extractive | smollm2 | PROVIDER:MODEL")
     llm_timeout: float = Field(60.0, gt=0, description="Seconds to wait for a remote model.")

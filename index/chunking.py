@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from index.articles import Article
 
 # Bump when chunk boundaries or the embedded text change, so re-indexing replaces old chunks.
-CHUNKER_VERSION = "1"
+CHUNKER_VERSION = "2"
 MAX_WORDS = 90
 OVERLAP_SENTENCES = 1
 
@@ -58,7 +58,7 @@ class Chunk:
         return {
             "article_id": a.id, "title": a.title, "source": a.source, "date": a.date,
             "url": a.url, "origin": a.origin, "location": a.location, "chunk": self.number,
-            "start": self.start, "end": self.end, "article_hash": index_hash(a),
+            "start": self.start, "end": self.end, "version": version_of(a),
             "first_sentence": self.first_sentence, "last_sentence": self.last_sentence,
             "n_sentences": self.n_sentences,
         }
@@ -67,6 +67,11 @@ class Chunk:
 def index_hash(article: Article) -> str:
     """The article's content hash qualified by the chunker version: equal means nothing to do."""
     return f"{article.content_hash()}.{CHUNKER_VERSION}"
+
+
+def version_of(article: Article) -> str:
+    """The short version tag in the article's chunk ids: a changed article gets new ids."""
+    return f"{article.content_hash()[:12]}{CHUNKER_VERSION}"
 
 
 def split_sentences(text: str, offset: int = 0) -> list[Sentence]:
@@ -83,16 +88,12 @@ def split_sentences(text: str, offset: int = 0) -> list[Sentence]:
     return sentences
 
 
-def sentence_id(article_id: str, number: int) -> str:
-    """The stable id of an article's n-th sentence."""
-    return f"{article_id}@{number}"
-
-
 def split_article(article: Article, max_words: int = MAX_WORDS,
                   sentences: list[Sentence] | None = None) -> list[Chunk]:
     """Pack an article's sentences into chunks of about max_words, overlapping by one sentence."""
     sentences = split_sentences(article.text) if sentences is None else sentences
     chunks: list[Chunk] = []
+    version = version_of(article)
     first = 0
     while first < len(sentences):
         last, words = first, 0
@@ -102,7 +103,7 @@ def split_article(article: Article, max_words: int = MAX_WORDS,
                 break
             last += 1
         span = sentences[first:last]
-        chunks.append(Chunk(f"{article.id}#{len(chunks)}", article, len(chunks), span[0].start,
+        chunks.append(Chunk(f"{article.id}@{version}#{len(chunks)}", article, len(chunks), span[0].start,
                             span[-1].end, first, last - 1, len(sentences)))
         if last >= len(sentences):
             break

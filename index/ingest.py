@@ -5,7 +5,8 @@ from __future__ import annotations
 import logging
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -13,8 +14,8 @@ import numpy as np
 from langchain_core.embeddings import Embeddings
 
 from index.articles import Article, LoadError, iter_files, load_path
-from index.chunking import Chunk, Sentence, index_hash, sentence_id, split_article, split_sentences
-from index.store import ChunkStore, IndexedArticle, now_iso
+from index.chunking import Chunk, Sentence, index_hash, split_article, split_sentences, version_of
+from index.store import ChunkStore, IndexedArticle, now_iso, pack_vectors
 
 log = logging.getLogger(__name__)
 EMBED_BATCH = 512  # sentences per embedding call
@@ -54,20 +55,28 @@ def chunk_vectors(chunks: list[Chunk], sentence_vecs: np.ndarray, title_vec: np.
 
 def ingest(paths: list[Path], store: ChunkStore, embedder: Embeddings, *, prune: bool = False,
            progress: Progress | None = None) -> IngestReport:
-    """Bring the index in line with the articles under paths; never loses indexed data."""
+    """Bring the index in line with the articles under paths; never loses indexed data.
+
+    Files are read, embedded and written a batch at a time, so memory does not grow with the
+    corpus. progress(files done, files in all) is called after each batch.
+    """
     started = time.perf_counter()
     missing = [str(p) for p in paths if not p.exists()]
     if missing:
         raise IngestError(f"no such file or folder: {', '.join(missing)}")
     report = IngestReport()
-    indexed = store.articles()
-    articles, loaded_origins = _load_all(paths, indexed, report)
-    write_articles(articles, store, embedder, report=report, indexed=indexed, progress=progress)
-    if prune:
-        _prune(articles, loaded_origins, indexed, store, report)
-    report.chunks_total = store.count()
+    with writing(store):
+        indexed = store.articles()
+        files = list(iter_files(paths))
+        present: dict[str, str] = {}  # article id -> the file it came from
+        loaded: set[str] = set()
+        articles = _iter_articles(files, indexed, report, present, loaded, progress)
+        _write(_plan(articles, indexed, report), store, embedder, report)
+        if prune:
+            _prune(present, loaded, indexed, store, report)
+        report.chunks_total = store.count()
+        store.set_info({**store.info(), "last_ingest": now_iso()})
     report.seconds = time.perf_counter() - started
-    store.set_info({**store.info(), "last_ingest": now_iso()})
     log.info("ingest: %d new, %d updated, %d unchanged, %d skipped, %d chunks in %.1fs",
              len(report.new), len(report.updated), len(report.unchanged), len(report.skipped),
              report.chunks_written, report.seconds)
@@ -75,35 +84,48 @@ def ingest(paths: list[Path], store: ChunkStore, embedder: Embeddings, *, prune:
 
 
 def write_articles(articles: list[Article], store: ChunkStore, embedder: Embeddings, *,
-                   report: IngestReport | None = None,
-                   indexed: dict[str, IndexedArticle] | None = None,
-                   progress: Progress | None = None) -> IngestReport:
+                   report: IngestReport | None = None) -> IngestReport:
     """Index articles that did not come from files (web pages, feeds): new, changed or unchanged."""
     report = report if report is not None else IngestReport()
-    indexed = indexed if indexed is not None else store.articles()
-    _write(_plan(articles, indexed, report), indexed, store, embedder, report, progress)
+    with writing(store):
+        _write(_plan(iter(articles), store.articles(), report), store, embedder, report)
     return report
 
 
-def _load_all(paths: list[Path], indexed: dict[str, IndexedArticle],
-              report: IngestReport) -> tuple[list[Article], set[str]]:
-    articles: dict[str, Article] = {}
-    loaded: set[str] = set()
-    for path in iter_files(paths):
+@contextmanager
+def writing(store: ChunkStore) -> Iterator[None]:
+    """Be the index's one writer for a while; first repair what a killed writer left."""
+    store.claim_writer()
+    try:
+        repaired = store.repair()
+        if repaired:
+            log.info("repaired %d articles left half-written by an interrupted ingest", repaired)
+        yield
+    finally:
+        store.release_writer()
+
+
+def _iter_articles(files: list[Path], indexed: dict[str, IndexedArticle], report: IngestReport,
+                   present: dict[str, str], loaded: set[str],
+                   progress: Progress | None) -> Iterator[Article]:
+    """Each file's articles in turn; ids already taken (in this run or by another file) skipped."""
+    for done, path in enumerate(files, 1):
         try:
             found = load_path(path)
         except LoadError as exc:
             report.skipped.append((str(path), str(exc)))
-            continue
-        loaded.add(str(path))
+            found = []
+        else:
+            loaded.add(str(path))
         for article in found:
-            clash = articles.get(article.id) or _clash(article, indexed)
+            clash = present.get(article.id) or getattr(_clash(article, indexed), "origin", None)
             if clash is not None:
-                report.skipped.append((f"{path} [{article.id}]",
-                                       f"id already used by {clash.origin}"))
+                report.skipped.append((f"{path} [{article.id}]", f"id already used by {clash}"))
                 continue
-            articles[article.id] = article
-    return list(articles.values()), loaded
+            present[article.id] = article.origin
+            yield article
+        if progress:
+            progress(done, len(files))
 
 
 def _clash(article: Article, indexed: dict[str, IndexedArticle]) -> IndexedArticle | None:
@@ -124,9 +146,9 @@ def same_file(a: str, b: str) -> bool:
         return Path(a).resolve() == Path(b).resolve()
 
 
-def _plan(articles: list[Article], indexed: dict[str, IndexedArticle],
-          report: IngestReport) -> list[Article]:
-    to_write = []
+def _plan(articles: Iterator[Article], indexed: dict[str, IndexedArticle],
+          report: IngestReport) -> Iterator[Article]:
+    """The articles that are new or changed; unchanged ones are only counted."""
     for article in articles:
         known = indexed.get(article.id)
         if known is None:
@@ -136,83 +158,65 @@ def _plan(articles: list[Article], indexed: dict[str, IndexedArticle],
             continue
         else:
             report.updated.append(article.id)
-        to_write.append(article)
-    return to_write
+        yield article
 
 
-def _write(articles: list[Article], indexed: dict[str, IndexedArticle], store: ChunkStore,
-           embedder: Embeddings, report: IngestReport, progress: Progress | None) -> None:
-    done = 0
+def _write(articles: Iterator[Article], store: ChunkStore, embedder: Embeddings,
+           report: IngestReport) -> None:
     for batch in _batches(articles):
         splits = [(a, split_sentences(a.text)) for a in batch]
         texts = [t for a, sents in splits for t in [a.title, *(s.text for s in sents)]]
         vectors = np.asarray(embedder.embed_documents(texts), dtype=np.float32)
-        _store_batch(splits, vectors, indexed, store, report)
-        done += len(batch)
-        if progress:
-            progress(done, len(articles))
+        _store_batch(splits, vectors, store, report)
 
 
 def _store_batch(splits: list[tuple[Article, list[Sentence]]], vectors: np.ndarray,
-                 indexed: dict[str, IndexedArticle], store: ChunkStore,
-                 report: IngestReport) -> None:
-    """Upsert a batch of articles in one call per collection (each call costs a disk sync)."""
-    sent_ids, sent_metas, sent_vecs = [], [], []
+                 store: ChunkStore, report: IngestReport) -> None:
+    """Write a batch of articles as one crash-safe replacement (one call per step)."""
     chunks: list[Chunk] = []
-    chunk_vecs = []
-    stale_chunks, stale_sentences = [], []
+    metas, chunk_vecs, rows = [], [], []
     row = 0
     for article, sentences in splits:
         vecs = vectors[row:row + 1 + len(sentences)]
         row += 1 + len(sentences)
         art_chunks = split_article(article, sentences=sentences)
-        sent_ids += [sentence_id(article.id, i) for i in range(len(sentences))]
-        sent_metas += [{"article_id": article.id, "n": i, "start": s.start, "end": s.end}
-                       for i, s in enumerate(sentences)]
-        sent_vecs.append(vecs[1:])
         chunks += art_chunks
         chunk_vecs.append(chunk_vectors(art_chunks, vecs[1:], vecs[0]))
-        known = indexed.get(article.id)
-        if known is not None:
-            fresh = {c.id for c in art_chunks}
-            stale_chunks += [cid for cid in known.chunk_ids if cid not in fresh]
-            stale_sentences += [sentence_id(article.id, i)
-                                for i in range(len(sentences), known.n_sentences)]
-    store.upsert_sentences(sent_ids, sent_metas, np.vstack(sent_vecs))
-    store.upsert([c.id for c in chunks], [c.text for c in chunks], [c.metadata() for c in chunks],
-                 np.vstack(chunk_vecs))
-    store.record_articles([
-        IndexedArticle(a.id, index_hash(a), a.origin, [c.id for c in chunks if c.article is a],
-                       a.date, len(sentences)) for a, sentences in splits])
+        metas += [{**c.metadata(), **_sentence_fields(c, sentences, vecs[1:])} for c in art_chunks]
+        rows.append(IndexedArticle(article.id, index_hash(article), article.origin,
+                                   version_of(article), len(art_chunks), article.date,
+                                   len(sentences)))
+    store.replace_articles(rows, [c.id for c in chunks], [c.text for c in chunks], metas,
+                           np.vstack(chunk_vecs))
     report.chunks_written += len(chunks)
-    # Only now, with the new versions stored, drop what they no longer have.
-    store.delete(stale_chunks, stale_sentences)
 
 
-def _batches(articles: list[Article]) -> list[list[Article]]:
+def _sentence_fields(chunk: Chunk, sentences: list[Sentence], vecs: np.ndarray) -> dict:
+    """A chunk's sentences' spans and vectors, so answers are scored without another lookup."""
+    span = range(chunk.first_sentence, chunk.last_sentence + 1)
+    return {"sent_spans": ";".join(f"{sentences[i].start},{sentences[i].end}" for i in span),
+            "sent_vecs": pack_vectors(vecs[chunk.first_sentence:chunk.last_sentence + 1])}
+
+
+def _batches(articles: Iterator[Article]) -> Iterator[list[Article]]:
     """Groups of whole articles holding about EMBED_BATCH sentences each."""
-    groups: list[list[Article]] = [[]]
+    group: list[Article] = []
     size = 0
     for article in articles:
-        if size >= EMBED_BATCH:
-            groups.append([])
-            size = 0
-        groups[-1].append(article)
+        group.append(article)
         size += article.text.count(". ") + 1
-    return [g for g in groups if g]
+        if size >= EMBED_BATCH:
+            yield group
+            group, size = [], 0
+    if group:
+        yield group
 
 
-def _prune(articles: list[Article], loaded_origins: set[str],
-           indexed: dict[str, IndexedArticle], store: ChunkStore, report: IngestReport) -> None:
+def _prune(present: dict[str, str], loaded: set[str], indexed: dict[str, IndexedArticle],
+           store: ChunkStore, report: IngestReport) -> None:
     """Remove articles whose file is gone, or whose file was read and no longer holds them."""
-    present = {a.id for a in articles}
-    for art in indexed.values():
-        if art.article_id in present:
-            continue
-        if not Path(art.origin).exists() or any(same_file(art.origin, o) for o in loaded_origins):
-            store.delete(art.chunk_ids,
-                         [sentence_id(art.article_id, i) for i in range(art.n_sentences)],
-                         [art.article_id])
-            report.pruned.append(art.article_id)
-
-
+    gone = [art for art in indexed.values() if art.article_id not in present and (
+        not Path(art.origin).exists() or any(same_file(art.origin, o) for o in loaded))]
+    if gone:
+        store.remove_articles(gone)
+        report.pruned += [art.article_id for art in gone]

@@ -1,38 +1,78 @@
-"""The Chroma collection that holds chunks: embedded on disk, or a Chroma server over HTTP.
+"""The Chroma collections that hold the index: embedded on disk, or a Chroma server over HTTP.
 
-Vectors are always computed by us and passed in, so Chroma's own default embedder (which would
-try to download a model) is never used.
+Three collections per index name:
+- ``<name>-v2``: chunks (text, citation metadata, vector). Each chunk id names the article's
+  version: ``<article>@<version>#<n>``, so a new version is written beside the old one.
+- ``<name>-v2-articles``: the manifest, one row per article. It is the commit record: a version is
+  served only once its manifest row names it. Every commit stamps the rows with a sequence
+  number, so a reader catches up with ``changes_since(seq)``; a deleted article stays as a
+  tombstone row (live False) so readers learn of the deletion.
+- ``<name>-v2-meta``: the sequence counter, the index's epoch, bookkeeping and the writer lease.
+
+Replacing an article is crash-safe (see ``replace_articles``): a kill at any moment leaves the
+old version served or the new one, never a mix, and the next writer's ``repair`` removes what
+was left half-written. Vectors are always computed by us and passed in, so Chroma's own default
+embedder (which would try to download a model) is never used.
 """
 
 from __future__ import annotations
 
+import base64
 import json
+import os
+import socket
 import time
+import uuid
+import zlib
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from pathlib import Path
 from urllib.parse import urlparse
 
+import numpy as np
+
+from index import faults
+from index.locking import IndexLock, LockError
+
 DEFAULT_COLLECTION = "newsbot"
+SCHEMA = "v2"
 _PAGE = 5000
 _WRITE_BATCH = 1000
-_UNIT = [1.0] + [0.0] * 383
+_LEASE_S = 60.0
+_TOKEN_PROVIDER = "chromadb.auth.token_authn.TokenAuthClientProvider"
 
 
 class StoreError(Exception):
     """The index cannot be opened or used; the message says why, in one line."""
 
 
-@dataclass
+@dataclass(frozen=True)
 class IndexedArticle:
-    """What the index knows about one article, gathered from its chunks' metadata."""
+    """One manifest row: the article's committed version and what a crash may have left behind."""
 
     article_id: str
     content_hash: str
     origin: str
-    chunk_ids: list[str] = field(default_factory=list)
+    version: str = ""
+    n_chunks: int = 0
     date: str = ""
     n_sentences: int = 0
+    seq: int = 0
+    live: bool = True
+    pending: str = ""        # a version being written: its chunks may exist, unserved
+    pending_chunks: int = 0
+    stale: str = ""          # a replaced version whose chunks may not all be deleted yet
+    stale_chunks: int = 0
+
+    @property
+    def chunk_ids(self) -> list[str]:
+        """The ids of the committed version's chunks."""
+        return chunk_ids(self.article_id, self.version, self.n_chunks) if self.live else []
+
+    @property
+    def dirty(self) -> bool:
+        """Whether a write of this article was left unfinished."""
+        return bool(self.pending or self.stale)
 
 
 @dataclass
@@ -45,114 +85,109 @@ class Hit:
     score: float
 
 
+def chunk_ids(article_id: str, version: str, n: int) -> list[str]:
+    """The ids of one version of an article's chunks."""
+    return [f"{article_id}@{version}#{i}" for i in range(n)]
+
+
+def pack_vectors(vectors: np.ndarray) -> str:
+    """Unit vectors as int8, base64: how a chunk's sentence vectors ride in its metadata."""
+    return base64.b64encode(np.round(np.clip(vectors, -1, 1) * 127).astype(np.int8)).decode()
+
+
+def unpack_vectors(packed: str, dim: int) -> np.ndarray:
+    """The float32 vectors that pack_vectors stored (within 0.4 % of the originals)."""
+    raw = np.frombuffer(base64.b64decode(packed), dtype=np.int8)
+    return raw.reshape(-1, dim).astype(np.float32) / 127.0
+
+
 class ChunkStore:
-    """Two Chroma collections: chunks (text, citation metadata, vectors) and sentence vectors.
+    """The index's collections, and the only code that writes or reads them."""
 
-    Sentence vectors let the answer step score single sentences against the question without
-    embedding anything at question time.
-    """
-
-    def __init__(self, client: object, name: str = DEFAULT_COLLECTION, where: str = "") -> None:
+    def __init__(self, client: object, name: str = DEFAULT_COLLECTION, where: str = "",
+                 lock: IndexLock | None = None) -> None:
         self.client = client
         self.name = name
         self.where = where
-        self.collection = self._open(name)
-        self.sentences = self._open(f"{name}-sentences")
-        # One row per article (hash, origin, chunk and sentence counts): re-indexing reads these
-        # instead of every chunk's metadata. Nothing searches it, so every row has the same vector.
-        self.manifest = self._open(f"{name}-articles")
+        self.lock = lock
+        self.collection = self._open(f"{name}-{SCHEMA}")
+        self.manifest = self._open(f"{name}-{SCHEMA}-articles")
+        self.meta = self._open(f"{name}-{SCHEMA}-meta")
+        self._seq: int | None = None
+        self._lease_owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
     def _open(self, name: str) -> object:
         try:
             return self.client.get_or_create_collection(
-                name, embedding_function=None, configuration={"hnsw": {"space": "cosine"}}
-            )
+                name, embedding_function=None, configuration={"hnsw": {"space": "cosine"}})
         except Exception as exc:  # chromadb raises many types; the edge needs one
             raise StoreError(f"cannot open collection {name!r} at {self.where}: {_short(exc)}") from exc
 
+    # ----- reading -----
+
     def count(self) -> int:
-        """Number of chunks stored."""
+        """Number of chunk rows stored (every version present)."""
         return self.collection.count()
 
     def articles(self) -> dict[str, IndexedArticle]:
-        """Every indexed article with its hash, origin, chunk ids and sentence count."""
-        if self.manifest.count() == 0 and self.collection.count() > 0:
-            self.record_articles(self._scan_articles())  # an index from before the manifest
-        found: dict[str, IndexedArticle] = {}
-        offset = 0
-        while True:
-            res = self.manifest.get(include=["metadatas"], limit=_PAGE, offset=offset)
-            if not res["ids"]:
-                return found
-            for article_id, meta in zip(res["ids"], res["metadatas"]):
-                found[article_id] = IndexedArticle(
-                    article_id, meta["article_hash"], meta["origin"],
-                    [f"{article_id}#{i}" for i in range(meta["n_chunks"])], meta.get("date", ""),
-                    meta["n_sentences"])
-            offset += len(res["ids"])
+        """Every live article's manifest row."""
+        return {a.article_id: a for a in self._rows(where={"live": True})}
 
-    def record_articles(self, articles: list[IndexedArticle]) -> None:
-        """Write (or replace) the manifest rows of these articles."""
-        for i in range(0, len(articles), _WRITE_BATCH):
-            batch = articles[i:i + _WRITE_BATCH]
-            self.manifest.upsert(
-                ids=[a.article_id for a in batch],
-                metadatas=[{"article_hash": a.content_hash, "origin": a.origin, "date": a.date,
-                            "n_chunks": len(a.chunk_ids), "n_sentences": a.n_sentences}
-                           for a in batch],
-                embeddings=[_UNIT] * len(batch))
+    def changes_since(self, seq: int, upto: int) -> list[IndexedArticle]:
+        """Manifest rows committed after seq up to upto (tombstones included), oldest first.
 
-    def _scan_articles(self) -> list[IndexedArticle]:
-        """Articles gathered from every chunk's metadata (slow: for old indexes only)."""
-        found: dict[str, IndexedArticle] = {}
-        for ids, metas, _ in self._pages(include=["metadatas"]):
-            for chunk_id, meta in zip(ids, metas):
-                art = found.get(meta["article_id"])
-                if art is None:
-                    art = found[meta["article_id"]] = IndexedArticle(
-                        meta["article_id"], meta.get("article_hash", ""), meta.get("origin", ""),
-                        date=meta.get("date", ""), n_sentences=meta.get("n_sentences", 0))
-                art.chunk_ids.append(chunk_id)
-        return list(found.values())
+        A window of sequence numbers, not an offset, selects the rows: a row that a concurrent
+        commit moves past upto leaves the window whole, and is read again by the next call.
+        """
+        res = self.manifest.get(where={"$and": [{"seq": {"$gt": seq}}, {"seq": {"$lte": upto}}]},
+                                include=["metadatas"])
+        return sorted((_row(i, m) for i, m in zip(res["ids"], res["metadatas"])),
+                      key=lambda r: r.seq)
 
-    def all_chunks(self) -> list[tuple[str, str, dict]]:
-        """(id, text, metadata) of every chunk, for the keyword index."""
-        rows: list[tuple[str, str, dict]] = []
-        for ids, metas, docs in self._pages(include=["metadatas", "documents"]):
-            rows.extend(zip(ids, docs, metas))
-        return rows
+    def current_seq(self) -> int:
+        """The newest sequence number whose rows are all written (readers read up to it)."""
+        return int(self._meta_row("seq").get("value", 0))
 
-    def upsert(self, ids: list[str], texts: list[str], metadatas: list[dict],
-               embeddings: Sequence) -> None:
-        """Insert or replace chunks by id, in batches Chroma accepts."""
-        for i in range(0, len(ids), _WRITE_BATCH):
-            sl = slice(i, i + _WRITE_BATCH)
-            self.collection.upsert(ids=ids[sl], documents=texts[sl], metadatas=metadatas[sl],
-                                   embeddings=embeddings[sl])
+    def epoch(self) -> str:
+        """A random id fixed when the index was created: caches of another index don't apply."""
+        found = self._meta_row("epoch").get("value")
+        if found:
+            return found
+        value = uuid.uuid4().hex
+        self._put_meta("epoch", {"value": value})
+        return value
 
-    def upsert_sentences(self, ids: list[str], metadatas: list[dict], embeddings: Sequence) -> None:
-        """Insert or replace sentence vectors by id."""
-        for i in range(0, len(ids), _WRITE_BATCH):
-            sl = slice(i, i + _WRITE_BATCH)
-            self.sentences.upsert(ids=ids[sl], metadatas=metadatas[sl], embeddings=embeddings[sl])
-
-    def delete(self, ids: list[str], sentence_ids: list[str] = (),
-               article_ids: list[str] = ()) -> None:
-        """Remove chunks, sentence vectors and manifest rows by id."""
-        for collection, todo in ((self.collection, list(ids)), (self.sentences, list(sentence_ids)),
-                                 (self.manifest, list(article_ids))):
-            for i in range(0, len(todo), _WRITE_BATCH):
-                collection.delete(ids=todo[i:i + _WRITE_BATCH])
-
-    def sentence_vectors(self, ids: list[str]) -> dict[str, tuple[dict, list[float]]]:
-        """Stored (metadata, vector) of sentences by id; ids that are missing are left out."""
+    def get_chunks(self, ids: Sequence[str], *, with_metadata: bool = True) -> dict[str, tuple]:
+        """{id: (text, metadata)} of the chunks that exist, whatever their version."""
         if not ids:
             return {}
-        res = self.sentences.get(ids=ids, include=["metadatas", "embeddings"])
-        return {i: (m, v) for i, m, v in zip(res["ids"], res["metadatas"], res["embeddings"])}
+        include = ["documents", "metadatas"] if with_metadata else ["documents"]
+        res = self.collection.get(ids=list(ids), include=include)
+        metas = res.get("metadatas") or [{}] * len(res["ids"])
+        return {i: (d, m) for i, d, m in zip(res["ids"], res["documents"], metas)}
+
+    def current_chunks(self, ids: Sequence[str]) -> dict[str, tuple[str, dict]]:
+        """Like get_chunks, but only chunks of the version each article's manifest row names.
+
+        Checked per call, so a reader never serves a replaced version or two versions at once.
+        """
+        found = self.get_chunks(ids)
+        articles = {m["article_id"] for _, m in found.values()}
+        res = self.manifest.get(ids=list(articles), include=["metadatas"])
+        live = {i: m.get("version") for i, m in zip(res["ids"], res["metadatas"]) if m.get("live")}
+        return {cid: row for cid, row in found.items()
+                if live.get(row[1]["article_id"]) == row[1].get("version")}
+
+    def query_ids(self, embedding: Sequence[float], k: int) -> list[tuple[str, float]]:
+        """(chunk id, cosine similarity) of the k nearest chunk rows; k must not exceed count()."""
+        if k <= 0:
+            return []
+        res = self.collection.query(query_embeddings=[embedding], n_results=k,
+                                    include=["distances"])
+        return [(i, 1.0 - dist) for i, dist in zip(res["ids"][0], res["distances"][0])]
 
     def query(self, embedding: Sequence[float], k: int) -> list[Hit]:
-        """The k chunks nearest to a query vector, best first."""
+        """The k chunk rows nearest to a query vector, best first (the baseline's raw search)."""
         n = min(k, self.count())
         if n == 0:
             return []
@@ -161,58 +196,268 @@ class ChunkStore:
         return [Hit(i, d, m, 1.0 - dist) for i, d, m, dist in
                 zip(res["ids"][0], res["documents"][0], res["metadatas"][0], res["distances"][0])]
 
-    def query_ids(self, embedding: Sequence[float], k: int) -> list[tuple[str, float]]:
-        """(chunk id, cosine similarity) of the k nearest chunks; k must not exceed count()."""
-        if k <= 0:
-            return []
-        res = self.collection.query(query_embeddings=[embedding], n_results=k,
-                                    include=["distances"])
-        return [(i, 1.0 - dist) for i, dist in zip(res["ids"][0], res["distances"][0])]
-
     def info(self) -> dict:
-        """Bookkeeping kept beside the collection (last ingest and the like)."""
-        raw = (self.collection.metadata or {}).get("newsbot_info")
+        """Bookkeeping kept beside the index (last ingest and the like)."""
+        raw = self._meta_row("info").get("json")
         return json.loads(raw) if raw else {}
+
+    # ----- writing -----
+
+    def claim_writer(self, *, hold: bool = False) -> None:
+        """Become the index's one writer, or raise StoreError naming the one there is.
+
+        Embedded: the exclusive file lock (hold keeps it after the write, for --watch). Server: a
+        lease row that expires unless renewed, so a killed writer does not block the next.
+        """
+        try:
+            if self.lock is not None:
+                self.lock.exclusive()
+                self.lock.hold_exclusive = self.lock.hold_exclusive or hold
+                return
+        except LockError as exc:
+            raise StoreError(str(exc)) from exc
+        lease = self._meta_row("writer")
+        if lease.get("owner") not in (None, self._lease_owner) and lease.get("until", 0) > time.time():
+            raise StoreError(f"the index at {self.where} has a writer already ({lease['owner']}); "
+                             "run one `newsbot index`/`watch` per index, or wait a minute if it was "
+                             "killed")
+        self.renew_lease()
+
+    def renew_lease(self) -> None:
+        """Extend the writer lease (server mode; a no-op for the embedded file lock)."""
+        if self.lock is None:
+            self._put_meta("writer", {"owner": self._lease_owner, "until": time.time() + _LEASE_S})
+
+    def release_writer(self) -> None:
+        """Stop being the writer (the lease row goes; the file lock steps down to reading)."""
+        if self.lock is not None:
+            self.lock.release_exclusive()
+        elif self._meta_row("writer").get("owner") == self._lease_owner:
+            self.meta.delete(ids=["writer"])
+
+    def repair(self) -> int:
+        """Finish or undo writes a crash left behind; returns how many articles needed it."""
+        reserved = int(self._meta_row("reserved").get("value", 0))
+        if reserved > self.current_seq():
+            self._publish(reserved)
+        dirty = self._rows(where={"$or": [{"pending": {"$ne": ""}}, {"stale": {"$ne": ""}}]})
+        for row in dirty:
+            self._delete_chunks(_leftovers(row))
+            if row.live or row.seq:
+                self._put_rows([replace(row, pending="", pending_chunks=0, stale="", stale_chunks=0)])
+            else:
+                self.manifest.delete(ids=[row.article_id])  # a new article never committed
+        return len(dirty)
+
+    def replace_articles(self, new: list[IndexedArticle], ids: list[str], texts: list[str],
+                         metadatas: list[dict], embeddings: np.ndarray) -> None:
+        """Write new versions of articles so that a kill at any point loses nothing served.
+
+        1. mark the new versions pending; 2. write their chunks; 3. commit the manifest rows
+        (now they are served); 4. delete the old versions' chunks; 5. clear the marks.
+        """
+        res = self.manifest.get(ids=[a.article_id for a in new], include=["metadatas"])
+        old = {i: _row(i, m) for i, m in zip(res["ids"], res["metadatas"])}
+        self._put_rows([_pending(a, old.get(a.article_id)) for a in new])
+        faults.point("after-pending")
+        for i in range(0, len(ids), _WRITE_BATCH):
+            sl = slice(i, i + _WRITE_BATCH)
+            self.collection.upsert(ids=ids[sl], documents=texts[sl], metadatas=metadatas[sl],
+                                   embeddings=embeddings[sl])
+            faults.point("between-chunk-batches")
+        seq = self._next_seq()
+        committed = [_committed(a, old.get(a.article_id), seq) for a in new]
+        self._put_rows(committed)
+        faults.point("after-commit")
+        self._publish(seq)
+        self._finish(committed)
+
+    def remove_articles(self, gone: list[IndexedArticle]) -> None:
+        """Delete articles: a tombstone commit (readers learn of it), then their chunks."""
+        seq = self._next_seq()
+        tombstones = [replace(a, live=False, version="", n_chunks=0, seq=seq, stale=a.version,
+                              stale_chunks=a.n_chunks) for a in gone]
+        self._put_rows(tombstones)
+        faults.point("after-tombstone")
+        self._publish(seq)
+        self._finish(tombstones)
 
     def set_info(self, info: dict) -> None:
         """Replace the bookkeeping record."""
-        self.collection.modify(metadata={"newsbot_info": json.dumps(info)})
+        self._put_meta("info", {"json": json.dumps(info)})
 
-    def _pages(self, include: list[str]):
-        offset = 0
+    def upsert(self, ids: list[str], texts: list[str], metadatas: list[dict],
+               embeddings: Sequence) -> None:
+        """Raw chunk rows by id, with no manifest (the baseline's own collection uses this)."""
+        for i in range(0, len(ids), _WRITE_BATCH):
+            sl = slice(i, i + _WRITE_BATCH)
+            self.collection.upsert(ids=ids[sl], documents=texts[sl], metadatas=metadatas[sl],
+                                   embeddings=embeddings[sl])
+
+    # ----- internals -----
+
+    def _finish(self, rows: list[IndexedArticle]) -> None:
+        for row in rows:
+            self._delete_chunks(_leftovers(row))
+        faults.point("after-delete")
+        self._put_rows([replace(r, pending="", pending_chunks=0, stale="", stale_chunks=0)
+                        for r in rows if r.dirty])
+
+    def _next_seq(self) -> int:
+        # Reserved before the rows that carry it are written, published after: a kill in between
+        # leaves rows past the published number, which the next writer publishes (repair).
+        if self._seq is None:
+            self._seq = max(self.current_seq(), int(self._meta_row("reserved").get("value", 0)))
+        self._seq += 1
+        self._put_meta("reserved", {"value": self._seq})
+        self.renew_lease()
+        return self._seq
+
+    def _publish(self, seq: int) -> None:
+        self._put_meta("seq", {"value": seq})
+
+    def _rows(self, where: dict) -> list[IndexedArticle]:
+        rows, offset = [], 0
         while True:
-            res = self.collection.get(include=include, limit=_PAGE, offset=offset)
+            res = self.manifest.get(where=where, include=["metadatas"], limit=_PAGE, offset=offset)
             if not res["ids"]:
-                return
-            yield res["ids"], res.get("metadatas") or [], res.get("documents") or []
+                return rows
+            rows += [_row(i, m) for i, m in zip(res["ids"], res["metadatas"])]
             offset += len(res["ids"])
 
+    def _put_rows(self, rows: list[IndexedArticle]) -> None:
+        for i in range(0, len(rows), _WRITE_BATCH):
+            batch = rows[i:i + _WRITE_BATCH]
+            self.manifest.upsert(ids=[r.article_id for r in batch],
+                                 metadatas=[_row_meta(r) for r in batch],
+                                 embeddings=[_point(r.article_id) for r in batch])
 
-def open_store(home: Path, chroma_url: str | None = None,
-               name: str = DEFAULT_COLLECTION) -> ChunkStore:
-    """Open the chunk store: a Chroma server when chroma_url is set, else a folder under home."""
+    def _delete_chunks(self, ids: list[str]) -> None:
+        for i in range(0, len(ids), _WRITE_BATCH):
+            self.collection.delete(ids=ids[i:i + _WRITE_BATCH])
+
+    def _meta_row(self, key: str) -> dict:
+        res = self.meta.get(ids=[key], include=["metadatas"])
+        return (res["metadatas"] or [{}])[0] or {}
+
+    def _put_meta(self, key: str, values: dict) -> None:
+        self.meta.upsert(ids=[key], metadatas=[values], embeddings=[_point(key)])
+
+
+def _pending(new: IndexedArticle, old: IndexedArticle | None) -> IndexedArticle:
+    # A tombstone keeps its seq while pending, so readers that missed the deletion still see it.
+    base = old or IndexedArticle(new.article_id, "", new.origin, live=False)
+    return replace(base, pending=new.version, pending_chunks=new.n_chunks)
+
+
+def _committed(new: IndexedArticle, old: IndexedArticle | None, seq: int) -> IndexedArticle:
+    replaced = old is not None and old.live and old.version != new.version
+    return replace(new, seq=seq, live=True, pending="", pending_chunks=0,
+                   stale=old.version if replaced else "", stale_chunks=old.n_chunks if replaced else 0)
+
+
+def _leftovers(row: IndexedArticle) -> list[str]:
+    """Chunk ids of versions a row no longer serves."""
+    ids = []
+    if row.pending and row.pending != row.version:
+        ids += chunk_ids(row.article_id, row.pending, row.pending_chunks)
+    if row.stale and row.stale != row.version:
+        ids += chunk_ids(row.article_id, row.stale, row.stale_chunks)
+    return ids
+
+
+def _row(article_id: str, meta: dict) -> IndexedArticle:
+    return IndexedArticle(
+        article_id, meta.get("article_hash", ""), meta.get("origin", ""), meta.get("version", ""),
+        meta.get("n_chunks", 0), meta.get("date", ""), meta.get("n_sentences", 0),
+        meta.get("seq", 0), meta.get("live", False), meta.get("pending", ""),
+        meta.get("pending_chunks", 0), meta.get("stale", ""), meta.get("stale_chunks", 0))
+
+
+def _row_meta(r: IndexedArticle) -> dict:
+    return {"article_hash": r.content_hash, "origin": r.origin, "version": r.version,
+            "n_chunks": r.n_chunks, "date": r.date, "n_sentences": r.n_sentences, "seq": r.seq,
+            "live": r.live, "pending": r.pending, "pending_chunks": r.pending_chunks,
+            "stale": r.stale, "stale_chunks": r.stale_chunks}
+
+
+def _point(key: str) -> list[float]:
+    """A 2-d unit vector from a key: rows nobody searches by vector still need one, and distinct
+    points keep Chroma's graph index from degenerating as identical vectors would."""
+    angle = zlib.crc32(key.encode()) / 2**32 * 2 * np.pi
+    return [float(np.cos(angle)), float(np.sin(angle))]
+
+
+def open_store(home: Path, chroma_url: str | None = None, name: str = DEFAULT_COLLECTION, *,
+               token: str | None = None, ca_file: Path | None = None) -> ChunkStore:
+    """Open the store: a Chroma server when chroma_url is set, else a folder under home."""
     import chromadb  # imported here: it is slow, and not every command needs it
     from chromadb.config import Settings
 
-    settings = Settings(anonymized_telemetry=False)
     if chroma_url:
+        shown = mask_url(chroma_url)
         parsed = urlparse(chroma_url)
         if parsed.scheme not in ("http", "https") or not parsed.hostname:
-            raise StoreError(f"NEWSBOT_CHROMA_URL must look like http://host:port, got {chroma_url!r}")
+            raise StoreError(f"NEWSBOT_CHROMA_URL must look like http://host:port, got {shown!r}")
+        if parsed.username or parsed.password:
+            raise StoreError("NEWSBOT_CHROMA_URL must not hold credentials; "
+                             "set NEWSBOT_CHROMA_TOKEN instead")
+        settings = Settings(anonymized_telemetry=False, **_auth(token, ca_file))
         try:
             client = chromadb.HttpClient(host=parsed.hostname, port=parsed.port or 8000,
                                          ssl=parsed.scheme == "https", settings=settings)
             client.heartbeat()
         except Exception as exc:
-            raise StoreError(f"cannot reach the Chroma server at {chroma_url}: {_short(exc)}") from exc
-        return ChunkStore(client, name, chroma_url)
+            raise StoreError(f"cannot reach the Chroma server at {shown}: "
+                             f"{_short(exc, token)}") from exc
+        try:
+            client.list_collections(limit=1)  # the heartbeat needs no token; this does
+        except Exception as exc:
+            raise StoreError(f"the Chroma server at {shown} refused access (check "
+                             f"NEWSBOT_CHROMA_TOKEN): {_short(exc, token)}") from exc
+        return ChunkStore(client, name, shown)
+    return _open_embedded(home, name)
+
+
+def _open_embedded(home: Path, name: str) -> ChunkStore:
+    import chromadb
+    from chromadb.config import Settings
+
     path = home / "chroma"
     try:
         path.mkdir(parents=True, exist_ok=True)
-        client = chromadb.PersistentClient(path=str(path), settings=settings)
+        lock = IndexLock.for_folder(path)
+        lock.share()
+        client = chromadb.PersistentClient(path=str(path),
+                                           settings=Settings(anonymized_telemetry=False))
+    except LockError as exc:
+        raise StoreError(str(exc)) from exc
     except Exception as exc:
         raise StoreError(f"cannot open the index at {path}: {_short(exc)}") from exc
-    return ChunkStore(client, name, str(path))
+    return ChunkStore(client, name, str(path), lock)
+
+
+def _auth(token: str | None, ca_file: Path | None) -> dict:
+    options: dict = {}
+    if token:
+        options |= {"chroma_client_auth_provider": _TOKEN_PROVIDER,
+                    "chroma_client_auth_credentials": token}
+    if ca_file is not None:
+        if not ca_file.is_file():
+            raise StoreError(f"NEWSBOT_CHROMA_CA: no such file: {ca_file}")
+        options["chroma_server_ssl_verify"] = str(ca_file)
+    return options
+
+
+def mask_url(url: str) -> str:
+    """The URL with any user:password replaced by ***, for messages and status."""
+    parsed = urlparse(url)
+    if not (parsed.username or parsed.password):
+        return url
+    host = parsed.hostname or ""
+    if parsed.port:
+        host += f":{parsed.port}"
+    return parsed._replace(netloc=f"***@{host}").geturl()
 
 
 def now_iso() -> str:
@@ -220,5 +465,6 @@ def now_iso() -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
 
 
-def _short(exc: Exception) -> str:
-    return (str(exc).splitlines() or [type(exc).__name__])[0][:200]
+def _short(exc: Exception, secret: str | None = None) -> str:
+    text = (str(exc).splitlines() or [type(exc).__name__])[0][:200]
+    return text.replace(secret, "***") if secret else text

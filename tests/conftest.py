@@ -53,6 +53,15 @@ def seed_home(tmp_path_factory, embedder) -> Path:
     return home
 
 
+def retriever_parts(home: Path) -> dict:
+    """store and keyword: what a HybridRetriever over the index at home needs besides a model."""
+    from index.keyword import KeywordIndex, keyword_folder
+    from index.store import open_store
+
+    store = open_store(home)
+    return {"store": store, "keyword": KeywordIndex.open(keyword_folder(home, store))}
+
+
 @pytest.fixture(scope="session")
 def answerer(seed_home, embedder):
     """The default (extractive, offline) Answerer over the seed index."""

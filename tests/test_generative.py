@@ -21,7 +21,7 @@ from bot.answering.retrieval import HybridRetriever
 from bot.settings import Settings
 from index.ingest import ingest
 from index.store import open_store
-from tests.conftest import HEADLINE, SEED_FILE
+from tests.conftest import HEADLINE, SEED_FILE, retriever_parts
 
 MODEL_ID = "fake:model"
 VALID = "About 28,500 US troops are stationed in South Korea [1]."
@@ -49,7 +49,7 @@ def fake(*replies: str, recorder: PromptRecorder | None = None) -> GenericFakeCh
 
 def llm_answerer(home, embedder, model) -> Answerer:
     """The chain as build_answerer wires it for NEWSBOT_LLM, around a given chat model."""
-    retriever = HybridRetriever(store=open_store(home), embedder=embedder, k=5)
+    retriever = HybridRetriever(**retriever_parts(home), embedder=embedder, k=5)
     step = GenerativeAnswerer(model, MODEL_ID, today=lambda: date(2025, 11, 28))
     return Answerer(build_chain(retriever, step, Condenser(model, MODEL_ID)))
 

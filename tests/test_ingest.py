@@ -39,8 +39,8 @@ def test_changed_article_has_its_old_chunks_replaced(tmp_path, store, fake_embed
     report = ingest([docs], store, fake_embedder)
     assert report.updated == ["a"]
     got = store.collection.get()
-    assert got["ids"] == ["a#0"] and got["documents"] == ["Now it is one short sentence."]
-    assert store.sentences.get()["ids"] == ["a@0"]  # stale sentence vectors are gone too
+    assert got["documents"] == ["Now it is one short sentence."]  # the old version's chunks are gone
+    assert got["ids"] == store.articles()["a"].chunk_ids and got["ids"][0].startswith("a@")
 
 
 def test_prune_removes_articles_whose_source_is_gone(tmp_path, store, fake_embedder):
@@ -54,7 +54,7 @@ def test_prune_removes_articles_whose_source_is_gone(tmp_path, store, fake_embed
     report = ingest([docs], store, fake_embedder, prune=True)
     assert report.pruned == ["b"]
     assert set(store.articles()) == {"a"}
-    assert all(i.startswith("a@") for i in store.sentences.get()["ids"])
+    assert all(i.startswith("a@") for i in store.collection.get()["ids"])
 
 
 def test_prune_drops_records_removed_from_a_jsonl_file(tmp_path, store, fake_embedder):
@@ -108,11 +108,14 @@ def test_the_same_file_under_another_path_spelling_is_unchanged(tmp_path, store,
     assert (report.unchanged, report.skipped, report.pruned) == (["a"], [], [])
 
 
-def test_an_index_without_the_article_manifest_is_read_from_its_chunks(tmp_path, store,
-                                                                        fake_embedder):
+def test_a_pruned_article_leaves_a_tombstone_that_readers_catch_up_with(tmp_path, store,
+                                                                       fake_embedder):
     docs = tmp_path / "docs"
     _write(docs, "a.txt", "Alpha one. Alpha two.")
+    gone = _write(docs, "b.txt", "Beta.")
     ingest([docs], store, fake_embedder)
-    store.manifest.delete(ids=["a"])  # as an index written before the manifest existed
-    assert ingest([docs], store, fake_embedder).unchanged == ["a"]
-    assert store.manifest.get()["ids"] == ["a"]  # and the manifest is written back
+    seen = store.current_seq()
+    gone.unlink()
+    ingest([docs], store, fake_embedder, prune=True)
+    changes = store.changes_since(seen, store.current_seq())
+    assert [(r.article_id, r.live) for r in changes] == [("b", False)]

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from bot.settings import Settings
 from bot.measurement.tuning import MMR, Neighbours, PerArticle
-from index.store import open_store
-from tests.conftest import HEADLINE
+from tests.conftest import HEADLINE, retriever_parts
 
 
 def _base(seed_home, embedder) -> dict:
-    return {"store": open_store(Settings(home=seed_home).home), "embedder": embedder}
+    return {**retriever_parts(Settings(home=seed_home).home), "embedder": embedder}
 
 
 def _chunk_number(doc) -> int:

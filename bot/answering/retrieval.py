@@ -1,8 +1,8 @@
-"""Hybrid retrieval: dense (Chroma) and keyword (BM25) rankings fused, with per-sentence scores.
+"""Hybrid retrieval: dense (Chroma) and keyword (tantivy BM25) rankings fused, with sentence scores.
 
 Each returned Document is one chunk. Its metadata carries the citation fields, the fused rank
 score, and ``sentences``: every sentence of the chunk with its cosine similarity to the query,
-read from the sentence vectors stored at ingest, so answer extraction embeds nothing.
+read from the sentence vectors stored with the chunk at ingest, so answer extraction embeds nothing.
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ from langchain_core.embeddings import Embeddings
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict, PrivateAttr
 
-from index.chunking import sentence_id
-from index.store import ChunkStore
+from index.keyword import KeywordIndex
+from index.store import ChunkStore, unpack_vectors
 
 log = logging.getLogger(__name__)
 RRF_K = 60  # the constant from Cormack et al.'s reciprocal rank fusion
@@ -28,56 +28,27 @@ RRF_K = 60  # the constant from Cormack et al.'s reciprocal rank fusion
 # question's date get one extra fused "vote", as if a third ranking put them first.
 RECENCY_DAYS = 10
 RECENCY_WEIGHT = 1.0 / (RRF_K + 1)
-STALE_CHECK_S = 5.0
-
-
-class KeywordIndex:
-    """BM25 over every chunk's text and title, rebuilt when the store changes."""
-
-    def __init__(self, rows: list[tuple[str, str, dict]]) -> None:
-        import bm25s
-        import Stemmer
-
-        # bm25s sets its logger to DEBUG when imported; its messages are ours to route.
-        logging.getLogger("bm25s").setLevel(logging.NOTSET)
-        self._bm25s = bm25s
-        self.stemmer = Stemmer.Stemmer("english")
-        self.rows = rows
-        self.by_id = {chunk_id: (text, meta) for chunk_id, text, meta in rows}
-        self.model = bm25s.BM25()
-        if rows:
-            corpus = [f"{meta.get('title', '')}\n{text}" for _, text, meta in rows]
-            self.model.index(self._tokens(corpus), show_progress=False)
-
-    def search(self, query: str, k: int) -> list[tuple[int, float]]:
-        """(row index, score) of the best k rows with a positive score."""
-        if not self.rows:
-            return []
-        tokens = self._tokens([query])
-        if not tokens[0]:
-            return []
-        ids, scores = self.model.retrieve(tokens, k=min(k, len(self.rows)), show_progress=False,
-                                          n_threads=1)
-        return [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if s > 0]
-
-    def _tokens(self, texts: list[str]) -> list[list[str]]:
-        return self._bm25s.tokenize(texts, stopwords="en", stemmer=self.stemmer,
-                                    return_ids=False, show_progress=False)
+SYNC_INTERVAL_S = 2.0  # how often a running bot looks for new commits in the store
 
 
 class HybridRetriever(BaseRetriever):
-    """Fuses dense and BM25 chunk rankings by reciprocal rank and scores each chunk's sentences."""
+    """Fuses dense and BM25 chunk rankings by reciprocal rank and scores each chunk's sentences.
+
+    Chunk texts and metadata are fetched from the store per question, for the candidates only,
+    and only in the version each article's manifest row names: nothing of the corpus is copied
+    into memory, and an edit is served whole or not at all.
+    """
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
 
     store: ChunkStore
     embedder: Embeddings
+    keyword: KeywordIndex
     k: int = 5
     fetch_k: int = 30
-    _keyword: KeywordIndex | None = PrivateAttr(default=None)
-    _keyword_state: tuple = PrivateAttr(default=())
-    _checked: float = PrivateAttr(default=0.0)
-    _lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
+    _count: int = PrivateAttr(default=-1)
+    _synced: float = PrivateAttr(default=0.0)
+    _sync_thread: threading.Thread | None = PrivateAttr(default=None)
 
     def _get_relevant_documents(self, query: str, *,
                                 run_manager: CallbackManagerForRetrieverRun) -> list[Document]:
@@ -91,16 +62,17 @@ class HybridRetriever(BaseRetriever):
         docs = [Document(page_content=rows[cid][0], id=cid, metadata={
                     **rows[cid][1], "chunk_id": cid, "rank_score": scores.get(cid, 0.0)})
                 for cid in self.select([cid for cid, _ in fused], rows, q_vec)]
-        self._score_sentences(docs, q_vec)
+        for doc in docs:
+            score_sentences(doc, q_vec)
         return docs
 
     def select(self, ranked: list[str], rows: dict[str, tuple[str, dict]],
                q_vec: np.ndarray) -> list[str]:
         """The chunk ids, from the fused ranking, whose sentences become answer candidates.
 
-        The top k. `python -m bot.measurement.tuning --retrieval` compares the alternatives the field
-        suggests (MMR, one chunk per article, neighbouring chunks around the best hits); none beat
-        this on the dev sets (README "Tried and not kept"). An override may add ids to rows.
+        The top k. `python -m bot.measurement.tuning --retrieval` compares the alternatives the
+        field suggests (MMR, one chunk per article, neighbouring chunks around the best hits); none
+        beat this on the dev sets (README "Tried and not kept"). An override may add ids to rows.
         """
         return ranked[: self.k]
 
@@ -110,21 +82,16 @@ class HybridRetriever(BaseRetriever):
 
         Returns [(chunk id, fused score)] and {chunk id: (text, metadata)}.
         """
-        keyword = self.keyword_index()
+        self._refresh()
+        dense = [cid for cid, _ in self.store.query_ids(q_vec.tolist(),
+                                                        min(self.fetch_k, self._count))]
+        keyword = [cid for cid, _ in self.keyword.search(query, self.fetch_k)]
+        rows = self.store.current_chunks(distinct(dense + keyword))
         fused: dict[str, float] = {}
-        rows: dict[str, tuple[str, dict]] = {}
-        # Texts and metadata come from the keyword index's copy: Chroma returns ids only, which
-        # is several times faster than fetching documents with every query.
-        dense = self.store.query_ids(q_vec.tolist(), min(self.fetch_k, len(keyword.rows)))
-        for rank, (chunk_id, _) in enumerate(dense):
-            if chunk_id not in keyword.by_id:
-                continue  # stored after the keyword index was built; it joins at the next refresh
-            fused[chunk_id] = fused.get(chunk_id, 0.0) + 1.0 / (RRF_K + rank + 1)
-            rows[chunk_id] = keyword.by_id[chunk_id]
-        for rank, (row, _) in enumerate(keyword.search(query, self.fetch_k)):
-            chunk_id, text, meta = keyword.rows[row]
-            fused[chunk_id] = fused.get(chunk_id, 0.0) + 1.0 / (RRF_K + rank + 1)
-            rows.setdefault(chunk_id, (text, meta))
+        for ranking in (dense, keyword):
+            served = [cid for cid in ranking if cid in rows]  # other versions are not served
+            for rank, chunk_id in enumerate(served):
+                fused[chunk_id] = fused.get(chunk_id, 0.0) + 1.0 / (RRF_K + rank + 1)
         if as_of is not None:
             for chunk_id in fused:
                 if is_recent(rows[chunk_id][1].get("date", ""), as_of):
@@ -137,45 +104,59 @@ class HybridRetriever(BaseRetriever):
         fused, rows = self.fuse(query, q_vec, as_of)
         return distinct([rows[cid][1]["article_id"] for cid, _ in fused])[:n]
 
-    def warm_up(self) -> None:
-        """Load the embedding model, the keyword index and Chroma's vector indexes ahead of the
-        first question: one throwaway search (Chroma loads a persisted index on first use, which
-        cost the first question about 0.45 s on the 1,000-article corpus)."""
+    def warm_up(self, *, follow: bool = False) -> None:
+        """Load the embedding model, bring the keyword index up to date and run one throwaway
+        search (Chroma loads a persisted index on first use, which cost the first question about
+        0.45 s on the 1,000-article corpus). follow: keep catching up in a background thread, so
+        a long-running bot sees new, edited and deleted articles within SYNC_INTERVAL_S."""
+        self.sync()
         self.search("warm up")
+        if follow and self._sync_thread is None:
+            self._sync_thread = threading.Thread(target=self._follow, name="keyword-sync",
+                                                 daemon=True)
+            self._sync_thread.start()
 
-    def keyword_index(self) -> KeywordIndex:
-        """The in-memory chunk copy and BM25 index, rebuilt when another ingest changed the store.
+    def sync(self) -> None:
+        """Catch the keyword index up with the store, and note the store's size."""
+        self.keyword.catch_up(self.store)
+        self._count = self.store.count()
+        self._synced = time.monotonic()
 
-        The store is asked at most every STALE_CHECK_S seconds (asking costs more than a query).
-        """
-        with self._lock:
-            now = time.monotonic()
-            if self._keyword is not None and now - self._checked < STALE_CHECK_S:
-                return self._keyword
-            self._checked = now
-            state = (self.store.count(), self.store.info().get("last_ingest"))
-            if self._keyword is None or state != self._keyword_state:
-                self._keyword = KeywordIndex(self.store.all_chunks())
-                self._keyword_state = state
-                log.info("keyword index built over %d chunks", len(self._keyword.rows))
-            return self._keyword
+    def _refresh(self) -> None:
+        # Without a background thread (eval, one-shot ask), sync inline now and then.
+        if self._sync_thread is None and time.monotonic() - self._synced > SYNC_INTERVAL_S:
+            self.sync()
 
-    def _score_sentences(self, docs: list[Document], q_vec: np.ndarray) -> None:
-        wanted = [i for d in docs for i in chunk_sentence_ids(d.metadata)]
-        stored = self.store.sentence_vectors(distinct(wanted))  # overlapping chunks share some
-        for doc in docs:
-            meta = doc.metadata
-            scored = []
-            for n in range(meta["first_sentence"], meta["last_sentence"] + 1):
-                found = stored.get(sentence_id(meta["article_id"], n))
-                if found is None:
-                    continue
-                smeta, vec = found
-                lo, hi = smeta["start"] - meta["start"], smeta["end"] - meta["start"]
-                scored.append({"n": n, "text": doc.page_content[lo:hi], "start": smeta["start"],
-                               "end": smeta["end"], "score": float(np.dot(q_vec, vec))})
-            meta["sentences"] = scored
-            meta["support"] = max((s["score"] for s in scored), default=0.0)
+    def _follow(self) -> None:
+        while True:
+            time.sleep(SYNC_INTERVAL_S)
+            try:
+                self.sync()
+            except Exception as exc:  # a store that is briefly unreachable must not end the loop
+                log.warning("keyword index sync failed: %s", (str(exc).splitlines() or [""])[0])
+
+
+def score_sentences(doc: Document, q_vec: np.ndarray) -> None:
+    """Score each sentence of a chunk against the query from the vectors stored with the chunk.
+
+    Moves the packed vectors out of the metadata and leaves ``sentences`` ([{n, text, start,
+    end, score}]) and ``support`` (the best score) in their place.
+    """
+    meta = doc.metadata
+    packed, spans = meta.pop("sent_vecs", ""), meta.pop("sent_spans", "")
+    if "sentences" in meta:
+        return
+    vecs = unpack_vectors(packed, len(q_vec)) if packed else np.zeros((0, len(q_vec)))
+    scores = vecs @ q_vec
+    scored = []
+    for n, span, score in zip(range(meta["first_sentence"], meta["last_sentence"] + 1),
+                              spans.split(";") if spans else [], scores):
+        start, end = (int(x) for x in span.split(","))
+        lo, hi = start - meta["start"], end - meta["start"]
+        scored.append({"n": n, "text": doc.page_content[lo:hi], "start": start, "end": end,
+                       "score": float(score)})
+    meta["sentences"] = scored
+    meta["support"] = max((s["score"] for s in scored), default=0.0)
 
 
 def is_recent(article_date: str, as_of: date) -> bool:
@@ -185,12 +166,6 @@ def is_recent(article_date: str, as_of: date) -> bool:
     except ValueError:
         return False
     return 0 <= (as_of - published).days <= RECENCY_DAYS
-
-
-def chunk_sentence_ids(meta: dict) -> list[str]:
-    """The stored sentence ids of a chunk, from its metadata, in order."""
-    return [sentence_id(meta["article_id"], n)
-            for n in range(meta["first_sentence"], meta["last_sentence"] + 1)]
 
 
 def distinct(ids: list[str]) -> list[str]:

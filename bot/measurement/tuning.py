@@ -27,7 +27,8 @@ from bot.measurement.eval_runner import as_of_date
 from bot.measurement.evaluation import contains_phrase, is_correct, load_questions
 from bot.answering.extractive import (FEATURES, SECOND_MARGIN, WEIGHTS, ExtractiveAnswerer, candidates,
                             fits_together, question_cue, sentence_features, term_list)
-from bot.answering.retrieval import HybridRetriever, chunk_sentence_ids, distinct
+from bot.answering.retrieval import HybridRetriever
+from index.store import unpack_vectors
 
 DEV_SETS = {
     "realtimeqa": ("realtimeqa/articles.jsonl", "realtimeqa/questions-dev.jsonl"),
@@ -150,13 +151,12 @@ class Neighbours(HybridRetriever):
 
     def select(self, ranked, rows, q_vec):
         out = ranked[: self.k]
-        by_id = self.keyword_index().by_id
         for cid in ranked[: self.around]:
             article, n = cid.rsplit("#", 1)
-            for near in (f"{article}#{int(n) - 1}", f"{article}#{int(n) + 1}"):
-                if near in by_id and near not in out:
-                    rows.setdefault(near, by_id[near])
-                    out.append(near)
+            near = [f"{article}#{int(n) + d}" for d in (-1, 1)]
+            for chunk_id, row in self.store.current_chunks([i for i in near if i not in out]).items():
+                rows.setdefault(chunk_id, row)
+                out.append(chunk_id)
         return out
 
 
@@ -171,20 +171,19 @@ class MMR(HybridRetriever):
 
     def select(self, ranked, rows, q_vec):
         pool = ranked[: self.pool]
-        wanted = {cid: chunk_sentence_ids(rows[cid][1]) for cid in pool}
-        stored = self.store.sentence_vectors(distinct([i for ids in wanted.values() for i in ids]))
         vectors = []
         for cid in pool:
-            found = [stored[i][1] for i in wanted[cid] if i in stored]
-            mean = np.mean(found, axis=0) if found else np.zeros_like(q_vec)
+            packed = rows[cid][1].get("sent_vecs", "")
+            found = unpack_vectors(packed, len(q_vec)) if packed else np.zeros((1, len(q_vec)))
+            mean = found.mean(axis=0)
             vectors.append((mean / (np.linalg.norm(mean) or 1.0)).tolist())
         picks = maximal_marginal_relevance(q_vec, vectors, lambda_mult=self.lambda_mult, k=self.k)
         return [pool[i] for i in picks]
 
 
-def retrieval_variants(store, embedder) -> dict[str, HybridRetriever]:
+def retrieval_variants(store, embedder, keyword) -> dict[str, HybridRetriever]:
     """The shipped retriever (top 5) and the alternatives compared by --retrieval."""
-    base = {"store": store, "embedder": embedder}
+    base = {"store": store, "embedder": embedder, "keyword": keyword}
     return {
         "top 5 (shipped)": HybridRetriever(**base),
         "top 3": HybridRetriever(**base, k=3),
@@ -199,10 +198,10 @@ def retrieval_variants(store, embedder) -> dict[str, HybridRetriever]:
     }
 
 
-def compare_retrieval(store, embedder, questions) -> None:
+def compare_retrieval(store, embedder, keyword, questions) -> None:
     """Print answer accuracy, candidate recall and abstain accuracy per retrieval variant."""
     step = ExtractiveAnswerer()
-    for name, retriever in retrieval_variants(store, embedder).items():
+    for name, retriever in retrieval_variants(store, embedder, keyword).items():
         right = recall = abstained = 0
         for q in questions:
             docs = retriever.search(q.question, as_of_date(q))
@@ -222,7 +221,7 @@ def compare_retrieval(store, embedder, questions) -> None:
 def main(argv: list[str] | None = None) -> int:
     """Collect features on both dev sets, fit, and print the comparisons and sweeps."""
     from bot.measurement.eval_runner import prepare_index
-    from bot.factories import build_answerer, make_embedder
+    from bot.factories import build_answerer, make_embedder, make_keyword_index
     from bot.settings import load_settings
 
     parser = argparse.ArgumentParser(prog="python -m bot.measurement.tuning")
@@ -237,7 +236,9 @@ def main(argv: list[str] | None = None) -> int:
         store = prepare_index(settings, args.eval_dir / corpus, embedder, None)
         if args.retrieval:
             print(name)
-            compare_retrieval(store, embedder, load_questions(args.eval_dir / questions))
+            keyword = make_keyword_index(settings, store)
+            keyword.catch_up(store)
+            compare_retrieval(store, embedder, keyword, load_questions(args.eval_dir / questions))
             continue
         answerer = build_answerer(settings, store=store, embedder=embedder)
         data[name] = collect(answerer, load_questions(args.eval_dir / questions))

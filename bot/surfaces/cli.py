@@ -100,11 +100,12 @@ def add_llm_option(parser: argparse.ArgumentParser) -> None:
 
 def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
     """newsbot index [PATH ...] [--prune]"""
-    from bot.factories import make_embedder, make_store
+    from bot.factories import make_embedder, make_keyword_index, make_store
     from bot.surfaces.progress import console, index_with_progress
 
-    report = index_with_progress(args.paths, make_store(settings), make_embedder(settings),
-                                 prune=args.prune)
+    store = make_store(settings)
+    report = index_with_progress(args.paths, store, make_embedder(settings), prune=args.prune)
+    make_keyword_index(settings, store).catch_up(store)  # so the next bot starts with it current
     console().print(summary_line(report, args.paths))
     for where, why in report.skipped:
         console().print(f"  skipped {where}: {why}", style="yellow", highlight=False)
@@ -145,7 +146,7 @@ def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
 
         report = index_with_progress(args.index_paths, store, embedder)
         console().print(summary_line(report, args.index_paths))
-    answerer = build_answerer(settings, store=store, embedder=embedder)
+    answerer = build_answerer(settings, store=store, embedder=embedder, follow=True)
     interactive = sys.stdin.isatty()
     read = terminal_reader(settings.home / "history") if interactive else stream_reader(sys.stdin)
     repl = Repl(answerer, read, console().print, echo=not interactive,
@@ -208,10 +209,11 @@ def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
     """newsbot status [--json]"""
-    from bot.factories import make_store
+    from bot.factories import make_keyword_index, make_store
     from bot.surfaces.status import index_status, status_text
 
-    status = index_status(make_store(settings, must_exist=True))
+    store = make_store(settings, must_exist=True)
+    status = index_status(store, make_keyword_index(settings, store))
     if args.json:
         print(json.dumps(status))
     else:
@@ -251,7 +253,7 @@ def configure_logging(verbose: int) -> None:
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
     if verbose < 2:
         # slack_bolt logs request bodies (message text) at INFO: only -vv may show them
-        for noisy in ("bm25s", "chromadb", "httpx", "sentence_transformers", "slack_bolt",
+        for noisy in ("chromadb", "httpx", "sentence_transformers", "slack_bolt",
                       "slack_sdk", "transformers", "urllib3"):
             logging.getLogger(noisy).setLevel(logging.ERROR)
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")

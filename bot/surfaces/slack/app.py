@@ -121,7 +121,7 @@ def serve(settings: Settings, slack: SlackSettings, *, host: str = "0.0.0.0",
     client = make_client(slack)
     me = check_token(client)
     server = None if slack.socket_mode else make_http_server(host, port)
-    app = build_app(settings, slack, build_answerer(settings), client)
+    app = build_app(settings, slack, build_answerer(settings, follow=True), client)
     who = f"{me.get('user', 'the bot')} in {me.get('team', 'its workspace')}"
     if server is None:
         return _run_socket_mode(app, slack, who)

@@ -1,0 +1,97 @@
+"""Who may use an index at once: one writer, and no readers beside it where Chroma is embedded.
+
+Embedded Chroma cannot be shared with a writer: a client in another process fails on ids it has
+not seen ("Error finding id") and misses metadata changes. So an embedded index takes an advisory
+lock file: readers share it, a writer holds it alone. A Chroma server is shared by any number of
+readers; its one writer holds a lease row in the store (see ChunkStore.claim_writer).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import sys
+from pathlib import Path
+
+LOCK_NAME = "newsbot.lock"
+OWNER_NAME = "newsbot.owner"
+
+
+class LockError(Exception):
+    """The index is in use in a way that forbids what was asked; the message names the safe setup."""
+
+
+class IndexLock:
+    """An flock on <index dir>/newsbot.lock, shared for reading and exclusive for writing.
+
+    One per folder and process: flock locks belong to an open file, so two objects in one process
+    would lock each other out.
+    """
+
+    _open: dict[str, IndexLock] = {}
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.fd = os.open(folder / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o600)
+        self.mode = 0
+        self.hold_exclusive = False  # set by a serving writer (--watch): never step down
+
+    @classmethod
+    def for_folder(cls, folder: Path) -> IndexLock:
+        """The process's one lock object for this folder."""
+        key = str(folder.resolve())
+        if key not in cls._open:
+            cls._open[key] = cls(folder)
+        return cls._open[key]
+
+    def share(self) -> None:
+        """Take the lock for reading, or raise LockError if a writer holds it."""
+        if self.mode:
+            return
+        if not self._try(fcntl.LOCK_SH):
+            raise LockError(f"the index at {self.folder} is being written by {self.owner()}. "
+                            "An embedded index cannot be read while another process writes it: "
+                            "ask through that process (newsbot chat --watch / slack --watch), wait "
+                            "for it to finish, or use a Chroma server (NEWSBOT_CHROMA_URL).")
+        self.mode = fcntl.LOCK_SH
+
+    def exclusive(self) -> None:
+        """Take the lock for writing, or raise LockError if another process uses the index."""
+        if self.mode == fcntl.LOCK_EX:
+            return
+        if not self._try(fcntl.LOCK_EX):
+            raise LockError(f"the index at {self.folder} is open in another newsbot process "
+                            f"({self.owner()}). An embedded index has one writer and no readers "
+                            "beside it: stop that process, index through it (newsbot chat --watch "
+                            "/ slack --watch), or use a Chroma server (NEWSBOT_CHROMA_URL).")
+        self.mode = fcntl.LOCK_EX
+        self._write_owner()
+
+    def release_exclusive(self) -> None:
+        """Step down from writing to reading, unless a serving writer keeps the lock."""
+        if self.mode == fcntl.LOCK_EX and not self.hold_exclusive:
+            fcntl.flock(self.fd, fcntl.LOCK_SH)
+            self.mode = fcntl.LOCK_SH
+
+    def owner(self) -> str:
+        """Who wrote last as the exclusive holder, for messages."""
+        try:
+            info = json.loads((self.folder / OWNER_NAME).read_text())
+            return f"{info['command']}, pid {info['pid']}"
+        except (OSError, ValueError, KeyError):
+            return "another process"
+
+    def _try(self, mode: int) -> bool:
+        try:
+            fcntl.flock(self.fd, mode | fcntl.LOCK_NB)
+            return True
+        except BlockingIOError:
+            return False
+
+    def _write_owner(self) -> None:
+        command = "newsbot " + " ".join(sys.argv[1:2]) if sys.argv[0].endswith(("newsbot", "bot")) \
+            else os.path.basename(sys.argv[0])
+        tmp = self.folder / f"{OWNER_NAME}.{os.getpid()}"
+        tmp.write_text(json.dumps({"pid": os.getpid(), "command": command.strip()}))
+        os.replace(tmp, self.folder / OWNER_NAME)
