@@ -406,15 +406,15 @@ def open_store(home: Path, chroma_url: str | None = None, name: str = DEFAULT_CO
         try:
             client = chromadb.HttpClient(host=parsed.hostname, port=parsed.port or 8000,
                                          ssl=parsed.scheme == "https", settings=settings)
-            client.heartbeat()
+            client.list_collections(limit=1)
         except Exception as exc:
+            # The client's own errors don't say whether the server was reached: ask its
+            # heartbeat, which needs no token.
+            if _heartbeat(chroma_url, ca_file):
+                raise StoreError(f"the Chroma server at {shown} refused access (check "
+                                 f"NEWSBOT_CHROMA_TOKEN): {_short(exc, token)}") from exc
             raise StoreError(f"cannot reach the Chroma server at {shown}: "
                              f"{_short(exc, token)}") from exc
-        try:
-            client.list_collections(limit=1)  # the heartbeat needs no token; this does
-        except Exception as exc:
-            raise StoreError(f"the Chroma server at {shown} refused access (check "
-                             f"NEWSBOT_CHROMA_TOKEN): {_short(exc, token)}") from exc
         return ChunkStore(client, name, shown)
     return _open_embedded(home, name)
 
@@ -447,6 +447,17 @@ def _auth(token: str | None, ca_file: Path | None) -> dict:
             raise StoreError(f"NEWSBOT_CHROMA_CA: no such file: {ca_file}")
         options["chroma_server_ssl_verify"] = str(ca_file)
     return options
+
+
+def _heartbeat(url: str, ca_file: Path | None) -> bool:
+    """Whether the server answers its unauthenticated heartbeat (TLS verified as configured)."""
+    import httpx
+
+    try:
+        verify = str(ca_file) if ca_file is not None else True
+        return httpx.get(f"{url.rstrip('/')}/api/v2/heartbeat", timeout=5, verify=verify).is_success
+    except (httpx.HTTPError, OSError, ValueError):
+        return False
 
 
 def mask_url(url: str) -> str:

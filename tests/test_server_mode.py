@@ -2,14 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
-from pathlib import Path
-
 import pytest
 
 from bot.factories import build_answerer, make_store
@@ -17,40 +9,13 @@ from bot.settings import Settings
 from index.ingest import ingest
 from index.store import StoreError, open_store
 from tests.conftest import HEADLINE, SEEDS
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from tests.servers import AuthProxy, chroma_server, free_port, self_signed
 
 
 @pytest.fixture(scope="module")
 def chroma_url(tmp_path_factory):
-    chroma = Path(sys.executable).parent / "chroma"
-    if not chroma.exists():
-        chroma = Path(shutil.which("chroma") or "chroma")
-    port = _free_port()
-    data = tmp_path_factory.mktemp("chroma-server")
-    proc = subprocess.Popen([str(chroma), "run", "--path", str(data), "--host", "127.0.0.1",
-                             "--port", str(port)], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(f"{url}/api/v2/heartbeat", timeout=1)
-            break
-        except OSError:
-            if proc.poll() is not None:
-                pytest.fail(f"chroma run exited with {proc.returncode}")
-            time.sleep(0.3)
-    else:
-        proc.kill()
-        pytest.fail("chroma run did not come up within 60 s")
-    yield url
-    proc.terminate()
-    proc.wait(timeout=30)
+    with chroma_server(tmp_path_factory.mktemp("chroma-server")) as url:
+        yield url
 
 
 def test_index_and_answer_through_a_chroma_server(chroma_url, embedder, tmp_path):
@@ -67,9 +32,50 @@ def test_index_and_answer_through_a_chroma_server(chroma_url, embedder, tmp_path
 
 def test_an_unreachable_server_is_a_one_line_error(tmp_path):
     with pytest.raises(StoreError, match="cannot reach the Chroma server"):
-        open_store(tmp_path, f"http://127.0.0.1:{_free_port()}")
+        open_store(tmp_path, f"http://127.0.0.1:{free_port()}")
 
 
 def test_a_malformed_server_url_is_rejected(tmp_path):
     with pytest.raises(StoreError, match="must look like http://host:port"):
         open_store(tmp_path, "localhost:8000")
+
+
+@pytest.fixture(scope="module")
+def tls_proxy(chroma_url, tmp_path_factory):
+    """The Chroma server behind a proxy that wants a token, over TLS with a self-signed cert."""
+    cert = self_signed(tmp_path_factory.mktemp("tls"))
+    proxy = AuthProxy(chroma_url, "s3cret-token", cert)
+    yield proxy, cert[0]
+    proxy.close()
+
+
+def test_the_token_and_ca_reach_a_server_that_wants_them(tls_proxy, embedder, tmp_path):
+    proxy, ca = tls_proxy
+    settings = Settings(home=tmp_path, chroma_url=proxy.url, chroma_token="s3cret-token",
+                        chroma_ca=ca, collection="auth-test")
+    report = ingest([SEEDS], make_store(settings), embedder)
+    assert len(report.new) == 1
+    answer = build_answerer(settings, embedder=embedder).answer(HEADLINE)
+    assert "28,500" in answer.answer
+    assert "Bearer s3cret-token" in proxy.seen_tokens
+
+
+def test_a_wrong_token_is_one_line_that_does_not_print_it(tls_proxy, tmp_path):
+    proxy, ca = tls_proxy
+    with pytest.raises(StoreError) as caught:
+        open_store(tmp_path, proxy.url, token="wrong-token", ca_file=ca)
+    message = str(caught.value)
+    assert "refused access" in message and "NEWSBOT_CHROMA_TOKEN" in message
+    assert "wrong-token" not in message and "\n" not in message
+
+
+def test_a_server_whose_certificate_is_not_trusted_is_refused(tls_proxy, tmp_path):
+    proxy, _ = tls_proxy
+    with pytest.raises(StoreError, match="cannot reach the Chroma server"):
+        open_store(tmp_path, proxy.url, token="s3cret-token")  # no CA: the system's don't know it
+
+
+def test_credentials_in_the_url_are_refused_and_never_shown(tmp_path):
+    with pytest.raises(StoreError) as caught:
+        open_store(tmp_path, "http://admin:hunter2@127.0.0.1:1")
+    assert "NEWSBOT_CHROMA_TOKEN" in str(caught.value) and "hunter2" not in str(caught.value)
