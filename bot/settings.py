@@ -56,6 +56,12 @@ class SlackSettings(BaseSettings):
                             description="Questions per user per minute; 0: unlimited.")
     workers: int = Field(8, ge=1, le=64, validation_alias="NEWSBOT_SLACK_WORKERS",
                          description="Questions answered at the same time.")
+    state_file: Path | None = Field(None, validation_alias="NEWSBOT_SLACK_STATE", description=(
+        "SQLite file of seen deliveries and answers; default $NEWSBOT_HOME/slack-state.sqlite."))
+    idle_timeout: int = Field(75, ge=1, le=3600, validation_alias="NEWSBOT_SLACK_IDLE_TIMEOUT",
+                              description="HTTP: seconds before an idle connection is closed.")
+    backlog: int = Field(2048, ge=16, le=65535, validation_alias="NEWSBOT_SLACK_BACKLOG",
+                         description="HTTP: connections the kernel queues before accepting.")
 
     @field_validator("api_url")
     @classmethod

@@ -271,18 +271,13 @@ def button_click(action_id: str, value: str, *, channel: str, user: str, respons
 
 
 @contextmanager
-def bot_server(app):
+def bot_server(app, **options: int):
     """The bot's HTTP server on a free port, in a thread; yields its /slack/events URL."""
-    from bot.surfaces.slack.app import EVENTS_PATH, make_http_server
+    from bot.measurement.bench_slack import serving
+    from bot.surfaces.slack.server import make_http_server
 
-    server = make_http_server("127.0.0.1", 0, app)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}{EVENTS_PATH}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serving(make_http_server("127.0.0.1", 0, app, **options)) as url:
+        yield url
 
 
 def slack_settings(fake: FakeSlack, **overrides: object):

@@ -10,6 +10,8 @@ import socket
 import subprocess
 import sys
 import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -19,7 +21,8 @@ from tests.fake_slack import (BOT_TOKEN, SIGNING_SECRET, FakeSlack, event_callba
                               new_id, send)
 
 SLACK_VARS = ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN", "SLACK_API_URL",
-              "NEWSBOT_SLACK_CHANNELS", "NEWSBOT_SLACK_RATE_LIMIT", "NEWSBOT_SLACK_WORKERS")
+              "NEWSBOT_SLACK_CHANNELS", "NEWSBOT_SLACK_RATE_LIMIT", "NEWSBOT_SLACK_WORKERS",
+              "NEWSBOT_SLACK_STATE", "NEWSBOT_SLACK_IDLE_TIMEOUT", "NEWSBOT_SLACK_BACKLOG")
 
 
 @pytest.fixture
@@ -48,6 +51,8 @@ def clean_env(monkeypatch, tmp_path, seed_home):
     ({"SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": "s",
       "NEWSBOT_SLACK_RATE_LIMIT": "lots"}, "NEWSBOT_SLACK_RATE_LIMIT: Input should be"),
     ({"SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": "s",
+      "NEWSBOT_SLACK_IDLE_TIMEOUT": "0"}, "NEWSBOT_SLACK_IDLE_TIMEOUT: Input should be greater"),
+    ({"SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": "s",
       "SLACK_API_URL": "http://127.0.0.1:9/api/"}, "cannot be reached"),
 ])
 def test_a_missing_or_bad_setting_gets_one_line_and_exit_2(clean_env, capsys, env, message):
@@ -75,27 +80,74 @@ def test_a_refused_token_or_a_busy_port_gets_one_line(clean_env, fake, capsys):
     assert f"cannot listen on 127.0.0.1:{port}" in capsys.readouterr().err
 
 
-def test_newsbot_slack_answers_a_signed_mention_in_its_thread(fake, seed_home):
-    env = {**os.environ, "NEWSBOT_HOME": str(seed_home), "SLACK_BOT_TOKEN": BOT_TOKEN,
-           "SLACK_SIGNING_SECRET": SIGNING_SECRET, "SLACK_API_URL": fake.api_url,
-           "HF_HUB_OFFLINE": "1"}
-    env.pop("SLACK_APP_TOKEN", None)
-    proc = subprocess.Popen([sys.executable, "-m", "bot", "slack", "--host", "127.0.0.1",
-                             "--port", "0"], env=env, cwd=ROOT, stderr=subprocess.PIPE, text=True)
-    lines: queue.Queue[str] = queue.Queue()
-    reader = threading.Thread(target=lambda: [lines.put(line) for line in proc.stderr])
-    reader.start()
+class BotProcess:
+    """`newsbot slack` as a user starts it, its stderr read line by line in a thread."""
+
+    def __init__(self, fake: FakeSlack, home, **env: str) -> None:
+        env = {**os.environ, "NEWSBOT_HOME": str(home), "SLACK_BOT_TOKEN": BOT_TOKEN,
+               "SLACK_SIGNING_SECRET": SIGNING_SECRET, "SLACK_API_URL": fake.api_url,
+               "HF_HUB_OFFLINE": "1", **env}
+        env.pop("SLACK_APP_TOKEN", None)
+        self.proc = subprocess.Popen([sys.executable, "-m", "bot", "slack", "--host",
+                                      "127.0.0.1", "--port", "0"], env=env, cwd=ROOT,
+                                     stderr=subprocess.PIPE, text=True)
+        self.lines: queue.Queue[str] = queue.Queue()
+        self.reader = threading.Thread(target=lambda: [self.lines.put(line)
+                                                       for line in self.proc.stderr])
+        self.reader.start()
+
+    def ready(self) -> tuple[str, str]:
+        """Wait for the ready line; returns it and the /slack/events URL it names."""
+        line = self.lines.get(timeout=120)
+        return line, re.search(r"at (http://\S+/slack/events)", line).group(1)
+
+    def stop(self, sig: int = signal.SIGINT) -> int:
+        """Send a signal and wait for the exit code."""
+        self.proc.send_signal(sig)
+        code = self.proc.wait(timeout=30)
+        self.reader.join(timeout=10)
+        return code
+
+
+def test_newsbot_slack_answers_a_signed_mention_in_its_thread(fake, seed_home, tmp_path):
+    bot = BotProcess(fake, seed_home, NEWSBOT_SLACK_STATE=str(tmp_path / "state.sqlite"))
     try:
-        ready = lines.get(timeout=120)
-        url = re.search(r"at (http://\S+/slack/events)", ready).group(1)
+        ready, url = bot.ready()
         channel = new_id("C")
         event = mention(channel, HEADLINE)
         assert send(url, event_callback(event)).status == 200
         [post] = fake.wait_for("chat.postMessage", channel=channel)
     finally:
-        proc.send_signal(signal.SIGINT)
-        code = proc.wait(timeout=30)
-        reader.join(timeout=10)
+        code = bot.stop()
     assert post.body["thread_ts"] == event["ts"] and "28,500" in post.body["text"]
-    assert code == 130 and lines.empty()  # the ready line was all it wrote: no warnings
+    assert code == 130 and bot.lines.empty()  # the ready line was all it wrote: no warnings
     assert ready.startswith("newsbot: answering Slack as newsbot in Test at http://127.0.0.1:")
+
+
+def test_a_retry_after_a_kill_and_restart_and_an_event_sent_to_two_replicas_get_one_answer(
+        fake, seed_home, tmp_path):
+    state = {"NEWSBOT_SLACK_STATE": str(tmp_path / "state.sqlite")}
+    channel, other = new_id("C"), new_id("C")
+    body = event_callback(mention(channel, HEADLINE))
+    first = BotProcess(fake, seed_home, **state)
+    try:
+        assert send(first.ready()[1], body).status == 200
+        fake.wait_for("chat.postMessage", channel=channel)
+    finally:
+        assert first.stop(signal.SIGKILL) == -signal.SIGKILL  # no chance to write anything down
+    replicas = [BotProcess(fake, seed_home, **state) for _ in range(2)]
+    try:
+        urls = [bot.ready()[1] for bot in replicas]
+        retry = send(urls[0], body, headers={"X-Slack-Retry-Num": "1",
+                                             "X-Slack-Retry-Reason": "http_timeout"})
+        assert retry.status == 200
+        both = event_callback(mention(other, HEADLINE))
+        with ThreadPoolExecutor(2) as pool:  # the same delivery reaches both replicas at once
+            assert [s.status for s in pool.map(lambda url: send(url, both), urls)] == [200, 200]
+        fake.wait_for("chat.postMessage", channel=other)
+        time.sleep(1.0)  # long enough for a second answer to have been posted
+    finally:
+        codes = [bot.stop() for bot in replicas]
+    assert len(fake.calls_to("chat.postMessage", channel=channel)) == 1
+    assert len(fake.calls_to("chat.postMessage", channel=other)) == 1
+    assert codes == [130, 130]

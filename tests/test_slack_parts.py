@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.surfaces.slack.dedupe import TTLCache, delivery_key
+from bot.surfaces.slack.dedupe import delivery_key
 from bot.surfaces.slack.events import MessageEvent, ignore_reason, parse, plain_text
 from bot.surfaces.slack.limits import RateLimiter, channel_allowed
 
@@ -44,17 +44,6 @@ def test_deliveries_are_keyed_by_event_id_or_trigger_id():
     assert delivery_key({"command": "/newsbot", "trigger_id": "T1"}) == "command:T1"
     assert delivery_key({"type": "block_actions", "trigger_id": "T2"}) == "action:T2"
     assert delivery_key({"type": "url_verification"}) is None
-
-
-def test_the_dedupe_memory_claims_once_expires_and_stays_bounded():
-    now = [0.0]
-    seen = TTLCache(ttl_s=60, max_items=3, clock=lambda: now[0])
-    assert seen.claim("a") and not seen.claim("a")
-    now[0] = 61
-    assert seen.claim("a")  # expired, so new again
-    for key in "bcde":
-        seen.claim(key)
-    assert len(seen) == 3 and seen.claim("b")  # the oldest were evicted
 
 
 def test_the_rate_limit_counts_each_user_over_a_sliding_minute():

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import re
 
+import pytest
+
 from bot.answering.answer import ABSTAIN_TEXT, Answer
 from bot.answering.citations import Citation
 from bot.surfaces.slack import render
@@ -38,7 +40,15 @@ def test_every_article_and_user_text_is_escaped_so_nothing_pings():
 
 def test_a_source_line_names_title_outlet_date_and_quotes_the_sentence():
     line = render.source_line(cite(2, location="seeds/a.txt", source=""))
-    assert line == "[2] *Title 2* · outlet unknown · 2025-11-03 · `seeds/a.txt`\n“Quote 2.”"
+    assert line == "[2] *Title 2* · outlet unknown · 2025-11-03 · `a.txt`\n“Quote 2.”"
+
+
+@pytest.mark.parametrize("location", ["/srv/newsroom/private/2025/a.txt", "file:///srv/x/a.txt",
+                                      "C:\\newsroom\\a.txt", "../archive/a.txt"])
+def test_a_file_source_shows_its_name_never_the_servers_path(location):
+    line = render.source_line(cite(1, location=location, source="Reuters"))
+    assert line.startswith("[1] *Title 1* · Reuters · 2025-11-03 · `a.txt`")
+    assert "srv" not in line and "newsroom" not in line and "archive" not in line
 
 
 def test_a_long_answer_is_split_into_sections_within_the_limit():

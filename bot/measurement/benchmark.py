@@ -3,7 +3,8 @@
 - ingest throughput (chunks/s) vs raw SentenceTransformer.encode of the same chunk texts;
 - re-index time of an unchanged corpus;
 - warm ask latency p50/p95 vs the baseline tutorial chain on the same questions;
-- cold `newsbot ask` wall time vs the bare import of torch + sentence-transformers.
+- cold `newsbot ask` wall time vs the bare import of torch + sentence-transformers;
+- Slack HTTP mode: ack latency and resets for 50 and 200 concurrent events (bench_slack.py).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from pathlib import Path
 from langchain_core.embeddings import Embeddings
 
 from bot.answering.answer import Answerer
+from bot.measurement.bench_slack import bench_slack
 from bot.measurement.eval_runner import load_corpus, prepare_baseline, prepare_index
 from bot.measurement.evaluation import percentile, load_questions
 from bot.settings import Settings
@@ -43,6 +45,7 @@ def run_bench(settings: Settings, corpus: Path, questions: Path, *, embedder: Em
                                  report))
     figures.update(bench_seed_latency(embedder, answerer_factory, report))
     figures.update(bench_cold_start(report))
+    figures.update(bench_slack(embedder, answerer_factory, report))
     return figures
 
 

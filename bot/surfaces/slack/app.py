@@ -6,13 +6,10 @@ import logging
 import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from socketserver import ThreadingMixIn
-from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+from pathlib import Path
 
-from slack_bolt import App, BoltRequest, BoltResponse
+from slack_bolt import App
 from slack_bolt.adapter.socket_mode import SocketModeHandler
-from slack_bolt.adapter.wsgi import SlackRequestHandler
-from slack_bolt.adapter.wsgi.http_request import WsgiHttpRequest
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
@@ -21,13 +18,14 @@ from bot.answering.answer import Answerer
 from bot.errors import ConfigError
 from bot.settings import Settings, SlackSettings
 from bot.surfaces.slack import commands, conversations, dedupe, feedback
-from bot.surfaces.slack.events import well_formed
 from bot.surfaces.slack.limits import RateLimiter
-from bot.surfaces.slack.replies import SLACK_ERRORS, Replier, error_code
+from bot.surfaces.slack.replies import DAY_S, SLACK_ERRORS, Replier, error_code
+from bot.surfaces.slack.server import EVENTS_PATH, make_http_server
+from bot.surfaces.slack.state import Namespace, open_state
 
 log = logging.getLogger(__name__)
-EVENTS_PATH = "/slack/events"
 FEEDBACK_FILE = "slack-feedback.jsonl"
+STATE_FILE = "slack-state.sqlite"
 
 
 def make_client(slack: SlackSettings) -> WebClient:
@@ -54,13 +52,21 @@ def build_app(settings: Settings, slack: SlackSettings, answerer: Answerer,
         process_before_response=True,  # acks run inline, so a busy pool never delays one
         listener_executor=ThreadPoolExecutor(slack.workers, thread_name_prefix="newsbot-slack"),
     )
-    replier = Replier(answerer, RateLimiter(slack.rate_limit), stream_interval_s=stream_interval_s)
-    dedupe.register(app, dedupe.TTLCache(ttl_s=24 * 3600, max_items=100_000))
+    quiet_library_logs()
+    state = open_state(state_path(settings, slack))
+    replier = Replier(answerer, RateLimiter(slack.rate_limit), state,
+                      stream_interval_s=stream_interval_s)
+    dedupe.register(app, Namespace(state, "delivery", DAY_S))
     conversations.register(app, replier, slack.channels)
     commands.register(app, replier, slack.channels)
     feedback.register(app, replier, feedback.FeedbackLog(settings.home / FEEDBACK_FILE))
     app.error(_log_error)
     return app
+
+
+def state_path(settings: Settings, slack: SlackSettings) -> Path:
+    """Where deliveries and answers are remembered: NEWSBOT_SLACK_STATE, else beside the index."""
+    return slack.state_file or settings.home / STATE_FILE
 
 
 def check_token(client: WebClient) -> dict:
@@ -74,45 +80,6 @@ def check_token(client: WebClient) -> dict:
                           f"({error_code(exc)}).") from exc
 
 
-class EventsEndpoint(SlackRequestHandler):
-    """Bolt's WSGI adapter, but a body Bolt cannot parse gets a 400, not a 500 and a traceback."""
-
-    def dispatch(self, request: WsgiHttpRequest) -> BoltResponse:
-        """Parse the request (refusing garbage), then let Bolt verify and route it."""
-        try:
-            bolt_request = BoltRequest(body=request.get_body(), query=request.query_string,
-                                       headers=request.get_headers())
-        except ValueError:  # not JSON, or a form whose payload is not JSON
-            bolt_request = None
-        if bolt_request is None or not well_formed(bolt_request.body):
-            log.warning("refused a request whose body is not a Slack payload")
-            return BoltResponse(status=400, body="")
-        return self.app.dispatch(bolt_request)
-
-
-class ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
-    """wsgiref's server, one thread per request, so a slow client never holds up an ack."""
-
-    daemon_threads = True
-
-
-class _QuietHandler(WSGIRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 (the stdlib's name)
-        log.debug("%s " + format, self.client_address[0], *args)
-
-
-def make_http_server(host: str, port: int, app: App | None = None) -> WSGIServer:
-    """Bind host:port now (so a busy port fails fast); requests go to `app` at /slack/events."""
-    try:
-        server = make_server(host, port, None, server_class=ThreadingWSGIServer,
-                             handler_class=_QuietHandler)
-    except OSError as exc:
-        raise ConfigError(f"cannot listen on {host}:{port} ({exc.strerror or exc}).") from exc
-    if app is not None:
-        server.set_app(EventsEndpoint(app, path=EVENTS_PATH))
-    return server
-
-
 def serve(settings: Settings, slack: SlackSettings, *, host: str = "0.0.0.0",
           port: int = 3000) -> int:
     """`newsbot slack`: check the token, load the answerer once, then serve until interrupted."""
@@ -120,19 +87,17 @@ def serve(settings: Settings, slack: SlackSettings, *, host: str = "0.0.0.0",
 
     client = make_client(slack)
     me = check_token(client)
-    server = None if slack.socket_mode else make_http_server(host, port)
+    server = None if slack.socket_mode else make_http_server(
+        host, port, backlog=slack.backlog, idle_timeout=slack.idle_timeout)
     app = build_app(settings, slack, build_answerer(settings, follow=True), client)
     who = f"{me.get('user', 'the bot')} in {me.get('team', 'its workspace')}"
     if server is None:
         return _run_socket_mode(app, slack, who)
-    server.set_app(EventsEndpoint(app, path=EVENTS_PATH))
-    print(f"newsbot: answering Slack as {who} at http://{host}:{server.server_port}{EVENTS_PATH}"
+    server.set_app(app)
+    print(f"newsbot: answering Slack as {who} at http://{host}:{server.port}{EVENTS_PATH}"
           " (Ctrl-C stops)", file=sys.stderr, flush=True)
-    try:
-        server.serve_forever()
-    finally:
-        server.server_close()
-    return 0
+    server.serve_forever()  # returns only when interrupted: waitress swallows the Ctrl-C
+    return 130
 
 
 def connect_socket_mode(app: App, slack: SlackSettings) -> SocketModeHandler:
@@ -162,3 +127,18 @@ def _log_error(error: Exception, body: dict) -> None:
     log.warning("request %s failed: %s", dedupe.delivery_key(body) or body.get("type", "?"),
                 type(error).__name__)
     log.debug("details", exc_info=error)
+
+
+class _DropSendErrors(logging.Filter):
+    """slack_sdk logs every failed send at ERROR; newsbot logs it once, with the error code."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not record.getMessage().startswith("Failed to send a request to Slack API")
+
+
+def quiet_library_logs() -> None:
+    """Keep a burst or an outage to newsbot's own one line per event (idempotent)."""
+    for name in ("slack_sdk.web.base_client", "slack_sdk.webhook.client"):
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, _DropSendErrors) for f in logger.filters):
+            logger.addFilter(_DropSendErrors())

@@ -11,7 +11,7 @@ from slack_bolt import App
 from bot.surfaces.slack import render
 from bot.surfaces.slack.events import SlashCommand, ack_now, parse, parse_click, plain_text
 from bot.surfaces.slack.limits import channel_allowed
-from bot.surfaces.slack.replies import Asked, Replier
+from bot.surfaces.slack.replies import Replier, try_call
 
 log = logging.getLogger(__name__)
 
@@ -24,11 +24,11 @@ def register(app: App, replier: Replier, allowlist: list[str]) -> None:
         if cmd is None:
             return
         if not channel_allowed(cmd.channel_id, allowlist):
-            respond(text=render.NOT_ENABLED, response_type="ephemeral")
+            try_call(respond, text=render.NOT_ENABLED, response_type="ephemeral")
             return
         question = plain_text(cmd.text)
         if question.lower() in render.HELP_WORDS:
-            respond(text=render.HELP, response_type="ephemeral")
+            try_call(respond, text=render.HELP, response_type="ephemeral")
             return
         replier.answer_privately(respond, cmd.user_id, question)
 
@@ -36,16 +36,19 @@ def register(app: App, replier: Replier, allowlist: list[str]) -> None:
         click = parse_click(body)
         if click is None or not replier.answered.claim(("share", click.value)):
             return  # malformed, or a second click on the same answer
-        asked = replier.answers.get(click.value)
-        if not isinstance(asked, Asked):
-            respond(text=render.EXPIRED, response_type="ephemeral", replace_original=False)
+        asked = replier.asked(click.value)
+        if asked is None:
+            try_call(respond, text=render.EXPIRED, response_type="ephemeral",
+                     replace_original=False)
             return
-        respond(text=render.fallback_text(asked.answer), response_type="in_channel",
-                replace_original=False,
-                blocks=render.answer_blocks(asked.answer, key=click.value,
-                                            asked=render.asked_line(asked.question, click.user_id)))
-        respond(delete_original=True)  # the private copy, with its share button, goes away
-        log.info("shared answer %s in %s", click.value, click.channel_id)
+        shared = try_call(
+            respond, text=render.fallback_text(asked.answer), response_type="in_channel",
+            replace_original=False,
+            blocks=render.answer_blocks(asked.answer, key=click.value,
+                                        asked=render.asked_line(asked.question, click.user_id)))
+        if shared:  # the private copy, with its share button, goes away
+            try_call(respond, delete_original=True)
+            log.info("shared answer %s in %s", click.value, click.channel_id)
 
     app.command(re.compile(r"^/"))(ack=ack_now, lazy=[on_command])
     app.action("share_answer")(ack=ack_now, lazy=[on_share])

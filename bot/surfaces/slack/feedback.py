@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 import threading
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TextIO
 
 from slack_bolt import App
 
 from bot.surfaces.slack import render
 from bot.surfaces.slack.events import ButtonClick, ack_now, parse_click
-from bot.surfaces.slack.replies import Asked, Replier
+from bot.surfaces.slack.replies import Asked, Replier, try_call
 
 log = logging.getLogger(__name__)
 VOTES = {"feedback_up": "up", "feedback_down": "down"}
@@ -36,11 +38,17 @@ class FeedbackLog:
             "answer": asked.answer.answer if asked else click.message_text,
             "citations": [c.model_dump() for c in asked.answer.citations] if asked else [],
         }
-        with self._lock:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            with self.path.open("a", encoding="utf-8") as out:
-                out.write(json.dumps(record, ensure_ascii=False) + "\n")
+        with self._lock, open_private(self.path) as out:
+            out.write(json.dumps(record, ensure_ascii=False) + "\n")
         return record
+
+
+def open_private(path: Path) -> TextIO:
+    """Open a file for appending that only its owner can read (0600, also if it existed)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    os.fchmod(fd, 0o600)  # votes and questions: a file an older newsbot made 0644 is fixed too
+    return os.fdopen(fd, "a", encoding="utf-8")
 
 
 def register(app: App, replier: Replier, feedback: FeedbackLog) -> None:
@@ -50,10 +58,9 @@ def register(app: App, replier: Replier, feedback: FeedbackLog) -> None:
         click = parse_click(body)
         if click is None or click.action_id not in VOTES:
             return
-        asked = replier.answers.get(click.value)
-        feedback.record(VOTES[click.action_id], click, asked if isinstance(asked, Asked) else None)
+        feedback.record(VOTES[click.action_id], click, replier.asked(click.value))
         log.info("feedback %s from %s on answer %s", VOTES[click.action_id], click.user_id,
                  click.value)
-        respond(text=render.THANKS, response_type="ephemeral", replace_original=False)
+        try_call(respond, text=render.THANKS, response_type="ephemeral", replace_original=False)
 
     app.action(re.compile(r"^feedback_(up|down)$"))(ack=ack_now, lazy=[on_vote])

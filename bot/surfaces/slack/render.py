@@ -103,15 +103,20 @@ def preview_blocks(partial: str) -> list[dict]:
 
 
 def source_line(c: Citation) -> str:
-    """'[n] <url|title> · outlet · date' and the quoted sentence, as escaped mrkdwn."""
+    """'[n] <url|title> · outlet · date' (a file: its name only) and the quote, as mrkdwn."""
     title = escape(" ".join(c.title.split())) or "Untitled"
     is_url = bool(_URL.match(c.location or ""))
     parts = [f"[{c.n}] " + (f"<{escape(c.location)}|{title}>" if is_url else f"*{title}*"),
              escape(c.source or "outlet unknown"), escape(c.date)]
     if c.location and not is_url:
-        parts.append(f"`{escape(c.location)}`")
+        parts.append(f"`{escape(file_name(c.location))}`")
     quote = f"\n“{escape(' '.join(c.quote.split()))}”" if c.quote else ""
     return clip(" · ".join(parts) + quote, MAX_TEXT)
+
+
+def file_name(location: str) -> str:
+    """The last part of a path or file: URL: a Slack user never sees where the server keeps it."""
+    return re.split(r"[\\/]", location.rstrip("/\\"))[-1] or "file"
 
 
 def _answer_sections(answer: Answer) -> list[Block]:

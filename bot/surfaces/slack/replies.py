@@ -17,13 +17,14 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.answering.answer import MAX_QUESTION_CHARS, Answer, Answerer, Turn
 from bot.surfaces.slack import render
-from bot.surfaces.slack.dedupe import TTLCache
 from bot.surfaces.slack.events import MessageEvent
 from bot.surfaces.slack.limits import RateLimiter
+from bot.surfaces.slack.state import Namespace, SharedState
 
 log = logging.getLogger(__name__)
 PROGRESS_EMOJI = "eyes"
 SLACK_ERRORS = (SlackClientError, OSError)  # API errors, and network errors from urllib
+DAY_S = 24 * 3600
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,17 @@ class Asked:
 
     question: str
     answer: Answer
+
+    def to_json(self) -> dict:
+        """What the shared state stores."""
+        return {"question": self.question, "answer": self.answer.model_dump(mode="json")}
+
+    @classmethod
+    def from_json(cls, data: object) -> Asked | None:
+        """Back from the shared state; None for anything that is not a stored answer."""
+        if not isinstance(data, dict) or "answer" not in data:
+            return None
+        return cls(str(data.get("question", "")), Answer.model_validate(data["answer"]))
 
 
 class ThreadReply:
@@ -78,14 +90,15 @@ class ThreadReply:
 class Replier:
     """Answers questions asked in threads, DMs and slash commands, each exactly once."""
 
-    def __init__(self, answerer: Answerer, limiter: RateLimiter, *,
+    def __init__(self, answerer: Answerer, limiter: RateLimiter, state: SharedState, *,
                  stream_interval_s: float = 1.0) -> None:
         self.answerer = answerer
         self.limiter = limiter
         self.stream_interval_s = stream_interval_s
-        self.answered = TTLCache(ttl_s=24 * 3600, max_items=100_000)  # (channel, ts) claims
-        self.threads = TTLCache(ttl_s=7 * 24 * 3600, max_items=100_000)  # where the bot spoke
-        self.answers = TTLCache(ttl_s=24 * 3600, max_items=2_000)  # key -> Asked
+        # all three live in the shared state: a restart or another replica sees them too
+        self.answered = Namespace(state, "answered", DAY_S)  # (channel, ts) and share claims
+        self.threads = Namespace(state, "thread", 7 * DAY_S)  # where the bot spoke
+        self.answers = Namespace(state, "answer", DAY_S)  # key -> Asked, for share and feedback
 
     def answer_message(self, client: WebClient, event: MessageEvent, question: str,
                        history: list[Turn]) -> None:
@@ -96,7 +109,7 @@ class Replier:
         thread_ts = event.thread_ts or (None if event.is_dm else event.ts)
         reply = ThreadReply(client, event.channel, thread_ts, interval_s=self.stream_interval_s)
         if question.lower() in render.HELP_WORDS:
-            self._settle(reply, render.HELP, render.note_blocks(render.HELP), event, thread_ts)
+            self._post(reply, render.HELP, render.note_blocks(render.HELP), event, thread_ts)
             return
         refusal = self.refusal(event.user or "", question)
         if refusal:
@@ -104,14 +117,8 @@ class Replier:
             return
         self._react(client, "reactions_add", event)
         try:
-            answer = self._answer(question, history, on_token=reply.on_token, where=event.channel)
-            self._settle(reply, render.fallback_text(answer),
-                         render.answer_blocks(answer, key=self.remember(question, answer)),
-                         event, thread_ts)
-        except Exception:  # any failure gets the fixed reply; the details stay in the log
-            log.exception("answering message %s/%s failed", event.channel, event.ts)
-            self._try(reply.finish, render.FRIENDLY_ERROR,
-                      render.note_blocks(render.FRIENDLY_ERROR))
+            text, blocks = self._reply_to(question, history, reply.on_token, event)
+            self._post(reply, text, blocks, event, thread_ts)
         finally:
             self._react(client, "reactions_remove", event)
 
@@ -119,16 +126,17 @@ class Replier:
         """Answer a slash command where only the asker sees it, with a button to share it."""
         refusal = self.refusal(user, question)
         if refusal:
-            respond(text=refusal, response_type="ephemeral")
+            try_call(respond, text=refusal, response_type="ephemeral")
             return
         try:
             answer = self._answer(question, [], on_token=None, where="a slash command")
-            respond(text=render.fallback_text(answer), response_type="ephemeral",
-                    blocks=render.answer_blocks(answer, key=self.remember(question, answer),
-                                                share=True, asked=render.asked_line(question)))
-        except Exception:  # as above: a fixed reply, details in the log
+            reply = {"text": render.fallback_text(answer),
+                     "blocks": render.answer_blocks(answer, key=self.remember(question, answer),
+                                                    share=True, asked=render.asked_line(question))}
+        except Exception:  # a fixed reply, details in the log
             log.exception("answering a slash command from %s failed", user)
-            self._try(respond, text=render.FRIENDLY_ERROR, response_type="ephemeral")
+            reply = {"text": render.FRIENDLY_ERROR}
+        try_call(respond, response_type="ephemeral", **reply)
 
     def refusal(self, user: str, question: str) -> str | None:
         """The friendly reason not to answer (too long, too fast), or None."""
@@ -141,14 +149,28 @@ class Replier:
 
     def tell(self, client: WebClient, event: MessageEvent, text: str) -> None:
         """A short note only the asker sees, in the thread they asked in."""
-        self._try(client.chat_postEphemeral, channel=event.channel, user=event.user, text=text,
-                  thread_ts=event.thread_ts)
+        try_call(client.chat_postEphemeral, channel=event.channel, user=event.user, text=text,
+                 thread_ts=event.thread_ts)
 
     def remember(self, question: str, answer: Answer) -> str:
         """Keep an answer for its share and feedback buttons; returns the key the buttons carry."""
         key = uuid.uuid4().hex
-        self.answers.put(key, Asked(question, answer))
+        self.answers.put(key, Asked(question, answer).to_json())
         return key
+
+    def asked(self, key: str) -> Asked | None:
+        """The question and answer a button's key stands for, if still remembered."""
+        return Asked.from_json(self.answers.get(key))
+
+    def _reply_to(self, question: str, history: list[Turn], on_token: Callable[[str], None],
+                  event: MessageEvent) -> tuple[str, list[dict]]:
+        try:
+            answer = self._answer(question, history, on_token=on_token, where=event.channel)
+            return render.fallback_text(answer), render.answer_blocks(
+                answer, key=self.remember(question, answer))
+        except Exception:  # any failure gets the fixed reply; the details stay in the log
+            log.exception("answering message %s/%s failed", event.channel, event.ts)
+            return render.FRIENDLY_ERROR, render.note_blocks(render.FRIENDLY_ERROR)
 
     def _answer(self, question: str, history: list[Turn], *,
                 on_token: Callable[[str], None] | None, where: str) -> Answer:
@@ -159,26 +181,38 @@ class Replier:
                  len(answer.citations), answer.abstained, (time.perf_counter() - started) * 1000)
         return answer
 
-    def _settle(self, reply: ThreadReply, text: str, blocks: list[dict],
-                event: MessageEvent, thread_ts: str | None) -> None:
-        reply.finish(text, blocks)
+    def _post(self, reply: ThreadReply, text: str, blocks: list[dict],
+              event: MessageEvent, thread_ts: str | None) -> None:
+        try:
+            reply.finish(text, blocks)
+        except SLACK_ERRORS as exc:  # one line with Slack's error code, no traceback
+            log.warning("posting the reply to %s/%s failed: %s", event.channel, event.ts,
+                        error_code(exc))
+            return
         if thread_ts:
             self.threads.put((event.channel, thread_ts), True)
 
     def _react(self, client: WebClient, method: str, event: MessageEvent) -> None:
-        self._try(getattr(client, method), channel=event.channel, timestamp=event.ts,
-                  name=PROGRESS_EMOJI)
+        try_call(getattr(client, method), channel=event.channel, timestamp=event.ts,
+                 name=PROGRESS_EMOJI)
 
-    @staticmethod
-    def _try(call: Callable[..., object], *args: object, **kwargs: object) -> None:
-        try:
-            call(*args, **kwargs)
-        except Exception as exc:  # progress and notes are best effort; never fail the answer
-            log.warning("%s failed: %s", getattr(call, "__name__", "Slack call"), error_code(exc))
+
+def try_call(call: Callable[..., object], *args: object, **kwargs: object) -> bool:
+    """Make a Slack call; a failure is one log line with its error code, never a traceback."""
+    try:
+        call(*args, **kwargs)
+        return True
+    except SLACK_ERRORS as exc:
+        where = kwargs.get("channel")
+        log.warning("%s%s failed: %s", getattr(call, "__name__", type(call).__name__.lower()),
+                    f" in {where}" if where else "", error_code(exc))
+        return False
 
 
 def error_code(exc: Exception) -> str:
-    """The Slack error code or the exception type: never the request, the text or the token."""
+    """The Slack error code, or the network error in a few words: never text or tokens."""
     if isinstance(exc, SlackApiError):
         return str(exc.response.get("error", "unknown error"))
-    return type(exc).__name__
+    reason = getattr(exc, "reason", None) or getattr(exc, "strerror", None)
+    reason = getattr(reason, "strerror", None) or reason  # URLError wraps the socket's error
+    return f"{type(exc).__name__} ({reason})" if isinstance(reason, str) else type(exc).__name__
