@@ -167,10 +167,10 @@ def _write(articles: Iterator[Article], store: ChunkStore, embedder: Embeddings,
         splits = [(a, split_sentences(a.text)) for a in batch]
         texts = [t for a, sents in splits for t in [a.title, *(s.text for s in sents)]]
         vectors = np.asarray(embedder.embed_documents(texts), dtype=np.float32)
-        _store_batch(splits, vectors, store, report)
+        store_batch(splits, vectors, store, report)
 
 
-def _store_batch(splits: list[tuple[Article, list[Sentence]]], vectors: np.ndarray,
+def store_batch(splits: list[tuple[Article, list[Sentence]]], vectors: np.ndarray,
                  store: ChunkStore, report: IngestReport) -> None:
     """Write a batch of articles as one crash-safe replacement (one call per step)."""
     chunks: list[Chunk] = []

@@ -75,6 +75,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--questions", type=Path, default=shared / "questions-dev.jsonl")
     p.add_argument("--ingest-limit", type=int, default=100, metavar="N",
                    help="articles used for the ingest-throughput figure (default 100)")
+    p.add_argument("--scale", type=int, nargs="+", metavar="N",
+                   help="instead: synthetic indexes of N chunks, embedded and on a chroma run "
+                        "server (start-up, RSS, warm latency, freshness)")
     p.add_argument("--json", action="store_true", help="print one JSON object at the end")
     p.set_defaults(run=cmd_bench)
 
@@ -192,9 +195,18 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
     """newsbot bench [--corpus F] [--questions F] [--ingest-limit N] [--json]"""
+    from bot.surfaces.progress import console
+
+    if args.scale:
+        from bot.measurement.bench_scale import bench_scale
+
+        figures = bench_scale(args.scale, args.corpus, args.questions,
+                              report=lambda line: console().print(line, highlight=False))
+        if args.json:
+            print(json.dumps(figures))
+        return 0
     from bot.measurement.benchmark import run_bench
     from bot.factories import build_answerer, make_embedder
-    from bot.surfaces.progress import console
 
     embedder = make_embedder(settings)
     figures = run_bench(settings, args.corpus, args.questions, embedder=embedder,

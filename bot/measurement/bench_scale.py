@@ -1,0 +1,337 @@
+"""`newsbot bench --scale N [N ...]`: how start-up, memory, latency and freshness grow with the index.
+
+For each size and each mode (embedded, and a `chroma run` server started here) it builds a
+synthetic index of N chunks through the product's own write path (real article texts from the
+eval corpus, repeated under new ids; random unit vectors instead of embeddings, so building
+costs Chroma's time, not the model's), then starts a real bot process and measures: process start
+to first answer, RSS, warm latency over 100 questions, and how long an article written while
+questions keep coming takes to be answered (in embedded mode the bot's own writer thread
+writes it, as `--watch` would; against a server another process does).
+
+The bot and the builder run as child processes (`python -m bot.measurement.bench_scale ...`),
+so each figure is a real process's, and an embedded index is never open in two of them at once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import numpy as np
+
+Report = Callable[[str], None]
+COLLECTION = "scale"
+FRESH_TOKEN = "Quillmoor"
+FRESH_Q = "What was the rover that the Zembla space agency landed on the moon called?"
+FRESH_TEXT = ("The Zembla space agency landed a rover named Quillmoor on the moon on Tuesday, "
+              "the first such landing for the country. Engineers said the rover would explore a "
+              "crater near the south pole for a year.")
+FRESH_LIMIT_S = 60.0
+
+
+def bench_scale(sizes: list[int], corpus: Path, questions: Path, report: Report) -> dict:
+    """Every size in both modes; returns {"runs": [...]} with one entry per (mode, size)."""
+    from bot.measurement.evaluation import load_questions
+
+    asked = [q.question for q in load_questions(questions)]
+    asked = (asked * (100 // max(1, len(asked)) + 1))[:100]
+    runs = []
+    for n in sizes:
+        for mode in ("embedded", "server"):
+            with tempfile.TemporaryDirectory(prefix=f"newsbot-scale-{mode}-") as tmp:
+                run = _one_run(mode, n, corpus, asked, Path(tmp))
+            runs.append(run)
+            report(_line(run))
+    return {"runs": runs}
+
+
+def _one_run(mode: str, n: int, corpus: Path, asked: list[str], tmp: Path) -> dict:
+    home = tmp / "home"
+    with _maybe_server(mode, tmp / "chroma-server") as (url, server_pid):
+        env = {**os.environ, "NEWSBOT_HOME": str(home), "NEWSBOT_COLLECTION": COLLECTION,
+               "HF_HUB_OFFLINE": "1", "ANONYMIZED_TELEMETRY": "False"}
+        env.pop("NEWSBOT_CHROMA_URL", None)
+        if url:
+            env["NEWSBOT_CHROMA_URL"] = url
+        built = json.loads(_child(["build", str(corpus), str(n)], env))
+        run = {"mode": mode, "chunks": built["chunks"], "build_s": built["build_s"],
+               "keyword_build_s": built["keyword_s"],
+               "disk_mb": _du_mb(tmp), "errors": 0}
+        run.update(_measure_bot(env, asked, writer_in_bot=url is None))
+        if server_pid:
+            run["server_rss_mb"] = _rss_mb(server_pid)
+    return run
+
+
+def _measure_bot(env: dict, asked: list[str], *, writer_in_bot: bool) -> dict:
+    started = time.perf_counter()
+    bot = _Bot(env)
+    first = bot.ask(asked[0])
+    out = {"first_answer_s": round(time.perf_counter() - started, 2)}
+    times = sorted(bot.ask(q)["ms"] for q in asked)
+    out |= {"warm_p50_ms": round(_pct(times, 50), 1), "warm_p95_ms": round(_pct(times, 95), 1),
+            "rss_mb": bot.rss_mb()}
+    out |= _freshness(bot, env, asked, writer_in_bot)
+    out["rss_after_mb"] = bot.rss_mb()
+    out["errors"] = bot.errors + int("error" in first)
+    bot.close()
+    return out
+
+
+def _freshness(bot: _Bot, env: dict, asked: list[str], writer_in_bot: bool) -> dict:
+    """Seconds from starting to write a new article until the bot answers from it."""
+    started = time.perf_counter()
+    if writer_in_bot:
+        bot.send({"cmd": "write", "text": FRESH_TEXT})
+    else:
+        writer = threading.Thread(target=_child, args=(["write", FRESH_TEXT], env), daemon=True)
+        writer.start()
+    slowest, i = 0.0, 0
+    while time.perf_counter() - started < FRESH_LIMIT_S:
+        answer = bot.ask(FRESH_Q)
+        other = bot.ask(asked[i % len(asked)])
+        i += 1
+        slowest = max(slowest, answer["ms"], other["ms"])
+        if FRESH_TOKEN in answer.get("text", ""):
+            return {"fresh_s": round(time.perf_counter() - started, 2),
+                    "max_ms_during_fresh": round(slowest, 1)}
+    bot.errors += 1
+    return {"fresh_s": None, "max_ms_during_fresh": round(slowest, 1)}
+
+
+class _Bot:
+    """The bot child: JSON commands on stdin, one JSON reply per line on stdout."""
+
+    def __init__(self, env: dict) -> None:
+        self.proc = subprocess.Popen([sys.executable, "-m", "bot.measurement.bench_scale", "serve"],
+                                     env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=subprocess.DEVNULL, text=True, bufsize=1)
+        self.errors = 0
+
+    def send(self, command: dict) -> None:
+        self.proc.stdin.write(json.dumps(command) + "\n")
+        self.proc.stdin.flush()
+
+    def ask(self, question: str) -> dict:
+        self.send({"cmd": "ask", "q": question})
+        reply = self._reply()
+        self.errors += int("error" in reply)
+        return reply
+
+    def rss_mb(self) -> float:
+        self.send({"cmd": "rss"})
+        return self._reply()["rss_mb"]
+
+    def close(self) -> None:
+        self.proc.stdin.close()
+        self.proc.wait(timeout=60)
+
+    def _reply(self) -> dict:
+        while True:
+            line = self.proc.stdout.readline()
+            if not line:
+                raise RuntimeError("the bot process ended")
+            reply = json.loads(line)
+            if reply.get("kind") != "written":  # the writer thread's notice is not a reply
+                return reply
+
+
+# ----- child processes -----
+
+def _child(args: list[str], env: dict) -> str:
+    done = subprocess.run([sys.executable, "-m", "bot.measurement.bench_scale", *args], env=env,
+                          capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"bench child {args[0]} failed: {done.stderr.strip()[-500:]}")
+    return done.stdout
+
+
+def build_synthetic(corpus: Path, n: int) -> dict:
+    """Write n chunks of the corpus's articles (repeated under new ids) with random vectors."""
+    from bot.factories import make_keyword_index, make_store
+    from bot.settings import load_settings
+    from index.articles import load_path
+    from index.chunking import split_sentences
+    from index.ingest import IngestReport, store_batch, writing
+
+    settings = load_settings()
+    store = make_store(settings)
+    articles = load_path(corpus)
+    rng = np.random.default_rng(0)
+    report = IngestReport()
+    started = time.perf_counter()
+    with writing(store):
+        for batch in _synthetic_batches(articles, n):
+            splits = [(a, split_sentences(a.text)) for a in batch]
+            rows = sum(1 + len(s) for _, s in splits)
+            vectors = rng.standard_normal((rows, 384)).astype(np.float32)
+            vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+            store_batch(splits, vectors, store, report)
+            if report.chunks_written >= n:
+                break
+    build_s = time.perf_counter() - started
+    started = time.perf_counter()
+    make_keyword_index(settings, store).catch_up(store)
+    return {"chunks": report.chunks_written, "build_s": round(build_s, 1),
+            "keyword_s": round(time.perf_counter() - started, 1)}
+
+
+def _synthetic_batches(articles: list, n: int, per_batch: int = 40) -> Iterator[list]:
+    round_ = 0
+    while True:
+        batch = []
+        for article in articles:
+            batch.append(article.model_copy(update={"id": f"{article.id}-r{round_}"}))
+            if len(batch) == per_batch:
+                yield batch
+                batch = []
+        if batch:
+            yield batch
+        round_ += 1
+
+
+def write_fresh(text: str) -> None:
+    """Another process writes one new article (server mode), with the real embedder."""
+    from bot.factories import make_embedder, make_store
+    from bot.settings import load_settings
+    from index.articles import make_article
+    from index.ingest import write_articles
+
+    settings = load_settings()
+    article = make_article(text, "bench-fresh", id="bench-fresh", title="Zembla lands on the moon")
+    write_articles([article], make_store(settings), make_embedder(settings))
+
+
+def serve() -> None:
+    """The bot: answers {"cmd": "ask"} lines, reports RSS, and writes when told (embedded)."""
+    from bot.factories import build_answerer, make_embedder, make_store
+    from bot.settings import load_settings
+
+    settings = load_settings()
+    store = make_store(settings)
+    answerer = build_answerer(settings, store=store, follow=True)
+    lock = threading.Lock()
+
+    def say(obj: dict) -> None:
+        with lock:
+            print(json.dumps(obj), flush=True)
+
+    for line in sys.stdin:
+        command = json.loads(line)
+        if command["cmd"] == "ask":
+            started = time.perf_counter()
+            try:
+                text = answerer.answer(command["q"]).answer
+                say({"ms": (time.perf_counter() - started) * 1000, "text": text[:300]})
+            except Exception as exc:  # a figure, not a crash: counted as an error
+                say({"ms": (time.perf_counter() - started) * 1000, "error": str(exc)[:200]})
+        elif command["cmd"] == "rss":
+            say({"rss_mb": _rss_mb(os.getpid())})
+        elif command["cmd"] == "write":
+            threading.Thread(target=_write_here, args=(store, settings, command["text"], say),
+                             daemon=True).start()
+
+
+def _write_here(store, settings, text: str, say: Callable[[dict], None]) -> None:
+    """The serving process's own writer (embedded mode allows no other)."""
+    from bot.factories import make_embedder
+    from index.articles import make_article
+    from index.ingest import write_articles
+
+    article = make_article(text, "bench-fresh", id="bench-fresh", title="Zembla lands on the moon")
+    write_articles([article], store, make_embedder(settings))
+    say({"kind": "written"})
+
+
+# ----- helpers -----
+
+@contextmanager
+def _maybe_server(mode: str, data: Path) -> Iterator[tuple[str | None, int | None]]:
+    if mode != "server":
+        yield None, None
+        return
+    chroma = Path(sys.executable).parent / "chroma"
+    chroma = chroma if chroma.exists() else Path(shutil.which("chroma") or "chroma")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen([str(chroma), "run", "--path", str(data), "--host", "127.0.0.1",
+                             "--port", str(port)], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_for(f"{url}/api/v2/heartbeat", proc)
+        yield url, proc.pid
+    finally:
+        proc.terminate()
+        proc.wait(timeout=60)
+
+
+def _wait_for(url: str, proc: subprocess.Popen) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and proc.poll() is None:
+        try:
+            urllib.request.urlopen(url, timeout=1)
+            return
+        except OSError:
+            time.sleep(0.3)
+    raise RuntimeError("chroma run did not come up within 60 s")
+
+
+def _rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return round(int(line.split()[1]) / 1024, 1)
+    return 0.0
+
+
+def _du_mb(folder: Path) -> float:
+    total = sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
+    return round(total / 2**20, 1)
+
+
+def _pct(sorted_values: list[float], p: float) -> float:
+    k = (len(sorted_values) - 1) * p / 100
+    lo, hi = int(k), min(int(k) + 1, len(sorted_values) - 1)
+    return sorted_values[lo] + (sorted_values[hi] - sorted_values[lo]) * (k - lo)
+
+
+def _line(run: dict) -> str:
+    fresh = f"{run['fresh_s']} s" if run["fresh_s"] is not None else "not within 60 s"
+    return (f"scale {run['mode']:8s} {run['chunks']:>9,} chunks: build {run['build_s']} s "
+            f"(+ keywords {run['keyword_build_s']} s), disk {run['disk_mb']} MB, first answer "
+            f"{run['first_answer_s']} s, RSS {run['rss_mb']} MB, warm p50/p95 "
+            f"{run['warm_p50_ms']}/{run['warm_p95_ms']} ms, new article answered in {fresh} "
+            f"(slowest question meanwhile {run['max_ms_during_fresh']} ms), errors {run['errors']}"
+            + (f", chroma server RSS {run['server_rss_mb']} MB" if "server_rss_mb" in run else ""))
+
+
+def main(argv: list[str] | None = None) -> int:
+    """The child processes: build CORPUS N | write TEXT | serve."""
+    parser = argparse.ArgumentParser(prog="python -m bot.measurement.bench_scale")
+    parser.add_argument("command", choices=["build", "write", "serve"])
+    parser.add_argument("args", nargs="*")
+    args = parser.parse_args(argv)
+    if args.command == "build":
+        print(json.dumps(build_synthetic(Path(args.args[0]), int(args.args[1]))))
+    elif args.command == "write":
+        write_fresh(args.args[0])
+    else:
+        serve()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
