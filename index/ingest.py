@@ -15,6 +15,7 @@ from langchain_core.embeddings import Embeddings
 from index.articles import Article, LoadError, iter_files, load_path
 from index.chunking import Chunk, Sentence, index_hash, sentence_id, split_article, split_sentences
 from index.store import ChunkStore, IndexedArticle, now_iso
+from index.stories import StoryBook
 
 log = logging.getLogger(__name__)
 EMBED_BATCH = 512  # sentences per embedding call
@@ -53,7 +54,7 @@ def chunk_vectors(chunks: list[Chunk], sentence_vecs: np.ndarray, title_vec: np.
 
 
 def ingest(paths: list[Path], store: ChunkStore, embedder: Embeddings, *, prune: bool = False,
-           progress: Progress | None = None) -> IngestReport:
+           progress: Progress | None = None, stories: StoryBook | None = None) -> IngestReport:
     """Bring the index in line with the articles under paths; never loses indexed data."""
     started = time.perf_counter()
     missing = [str(p) for p in paths if not p.exists()]
@@ -62,9 +63,12 @@ def ingest(paths: list[Path], store: ChunkStore, embedder: Embeddings, *, prune:
     report = IngestReport()
     indexed = store.articles()
     articles, loaded_origins = _load_all(paths, indexed, report)
-    write_articles(articles, store, embedder, report=report, indexed=indexed, progress=progress)
+    write_articles(articles, store, embedder, report=report, indexed=indexed, progress=progress,
+                   stories=stories)
     if prune:
         _prune(articles, loaded_origins, indexed, store, report)
+        if stories is not None:
+            stories.forget(report.pruned)
     report.chunks_total = store.count()
     report.seconds = time.perf_counter() - started
     store.set_info({**store.info(), "last_ingest": now_iso()})
@@ -77,12 +81,35 @@ def ingest(paths: list[Path], store: ChunkStore, embedder: Embeddings, *, prune:
 def write_articles(articles: list[Article], store: ChunkStore, embedder: Embeddings, *,
                    report: IngestReport | None = None,
                    indexed: dict[str, IndexedArticle] | None = None,
-                   progress: Progress | None = None) -> IngestReport:
-    """Index articles that did not come from files (web pages, feeds): new, changed or unchanged."""
+                   progress: Progress | None = None,
+                   stories: StoryBook | None = None) -> IngestReport:
+    """Index articles that did not come from files (web pages, feeds): new, changed or unchanged.
+
+    With stories, new and changed articles join their near-duplicate group first (index.stories)
+    and the chunks of a group's other members get its new outlets and lead.
+    """
     report = report if report is not None else IngestReport()
     indexed = indexed if indexed is not None else store.articles()
-    _write(_plan(articles, indexed, report), indexed, store, embedder, report, progress)
+    to_write = _plan(articles, indexed, report)
+    touched: set[str] = set()
+    if stories is not None and to_write:
+        to_write, touched = stories.assign(to_write)
+    _write(to_write, indexed, store, embedder, report, progress)
+    if touched:
+        _restamp_stories(touched, {a.id for a in to_write}, stories, indexed, store)
     return report
+
+
+def _restamp_stories(touched: set[str], written: set[str], stories: StoryBook,
+                     indexed: dict[str, IndexedArticle], store: ChunkStore) -> None:
+    """Give the chunks of a changed group's other members its current outlets and lead."""
+    for story in touched:
+        ref = stories.ref(story)
+        ids = [cid for aid in stories.members(story) if aid not in written and aid in indexed
+               for cid in indexed[aid].chunk_ids]
+        if ids:  # a metadata-only update: Chroma merges these keys into each chunk's metadata
+            store.collection.update(ids=ids, metadatas=[
+                {"story_outlets": ref.outlets, "story_lead": ref.lead}] * len(ids))
 
 
 def _load_all(paths: list[Path], indexed: dict[str, IndexedArticle],
