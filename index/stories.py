@@ -69,12 +69,10 @@ class StoryBook:
     def assign(self, articles: list[Article]) -> tuple[list[Article], set[str]]:
         """The articles with their story fields set, and the groups whose outlets or lead changed."""
         with self._lock:
-            before = {self._rows[a.id][1]: self.ref(self._rows[a.id][1])
-                      for a in articles if a.id in self._rows}
+            before: dict[str, StoryRef | None] = {}
             self._db.execute("begin")
             for article in articles:
-                story = self._place(article)
-                before.setdefault(story, None)
+                self._place(article, before)
             self._db.execute("commit")
             refs = {story: self.ref(story) for story in before}
             touched = {s for s, old in before.items() if old is not None and old != refs[s]}
@@ -106,11 +104,14 @@ class StoryBook:
                     self._lsh.remove(article_id)
                     self._db.execute("delete from members where article_id = ?", (article_id,))
 
-    def _place(self, article: Article) -> str:
+    def _place(self, article: Article, before: dict[str, StoryRef | None]) -> None:
+        """Put the article in its group, noting the group as it was first (None: a new group)."""
         shingles = shingle(article.text)
         signature = _minhash_of(shingles)
         known = self._rows.get(article.id)
         story = known[1] if known else self._match(signature, len(shingles)) or article.id
+        if story not in before:
+            before[story] = self.ref(story) if self._by_story.get(story) else None
         if known:
             self._lsh.remove(article.id)
         else:
@@ -121,7 +122,6 @@ class StoryBook:
         self._db.execute("insert or replace into members values (?, ?, ?, ?, ?, ?, ?, ?)", row)
         self._keep(row)
         self._lsh.insert(article.id, signature)
-        return story
 
     def _keep(self, row: tuple) -> None:
         self._rows[row[0]] = row

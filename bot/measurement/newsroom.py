@@ -53,7 +53,8 @@ class Site:
     name: str
     robots: str | None = None
     routes: dict[str, Resource] = field(default_factory=dict)
-    log: list[tuple[str, int]] = field(default_factory=list)  # (path, status) per request
+    log: list[tuple[str, int]] = field(default_factory=list)  # (path, status) per answer
+    arrivals: list[str] = field(default_factory=list)  # paths, as requests arrive
 
     def start(self) -> "Site":
         """Serve on 127.0.0.1, on a free port, in a daemon thread."""
@@ -168,10 +169,11 @@ def _rfc822(iso: str) -> str:
 def _handler(site: Site) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+            site.arrivals.append(self.path)
             if self.path == "/robots.txt":
                 found = Resource(site.robots.encode(), "text/plain") if site.robots else None
             else:
-                found = site.routes.get(self.path)
+                found = site.routes.get(self.path.split("?", 1)[0])
             status = self._answer(found)
             site.log.append((self.path, status))
 
