@@ -71,9 +71,10 @@ def extract_fields(html: str, url: str = "") -> dict:
     import trafilatura  # imported here: it is slow to import and only web pages need it
 
     try:
+        # favor_precision: on short pages the default falls back to text that keeps the menu
         raw = trafilatura.extract(html, url=url or None, output_format="json",
                                   with_metadata=True, include_comments=False,
-                                  include_tables=True, deduplicate=False)
+                                  favor_precision=True, include_tables=True, deduplicate=False)
     except Exception as exc:  # trafilatura raises many types on odd markup; one line here
         raise LoadError(f"cannot read the page: {type(exc).__name__}") from exc
     if not raw:

@@ -76,9 +76,8 @@ def read_sitemap(content: bytes) -> Listing:
     except etree.XMLSyntaxError as exc:
         raise LoadError(f"malformed sitemap: {exc}") from exc
     if etree.QName(root).localname == "sitemapindex":
-        return Listing("sitemapindex", children=[
-            loc.strip() for loc in root.xpath("//s:sitemap/s:loc/text()", namespaces={"s": SITEMAP_NS})
-        ][:MAX_ENTRIES])
+        locs = root.xpath("//s:sitemap/s:loc/text()", namespaces={"s": SITEMAP_NS})
+        return Listing("sitemapindex", children=[loc.strip() for loc in locs][:MAX_ENTRIES])
     entries = [_sitemap_entry(node) for node in root.findall(f"{{{SITEMAP_NS}}}url")]
     return Listing("sitemap", entries=[e for e in entries if e.url][:MAX_ENTRIES])
 

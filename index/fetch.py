@@ -24,6 +24,7 @@ USER_AGENT = "newsbot/0.1 (news question answering; +https://github.com/newsbot/
 ACCEPTED_TYPES = ("text/html", "application/xhtml+xml", "application/rss+xml",
                   "application/atom+xml", "application/xml", "text/xml", "application/rdf+xml",
                   "application/feed+json", "text/plain")
+ROBOTS_TTL = 3600.0  # seconds a host's robots.txt is trusted
 _BINARY_MAGIC = (b"%PDF", b"PK\x03\x04", b"\x89PNG", b"GIF8", b"\xff\xd8\xff", b"\x1f\x8b")
 
 
@@ -90,7 +91,7 @@ class Fetcher:
                                    timeout=self.policy.timeout, follow_redirects=False,
                                    transport=transport)
         self.requests = 0
-        self._robots: dict[str, RobotFileParser] = {}
+        self._robots: dict[str, tuple[RobotFileParser, float]] = {}
         self._hosts: dict[str, threading.Lock] = {}
         self._next_turn: dict[str, float] = {}
         self._guard = threading.Lock()
@@ -114,19 +115,25 @@ class Fetcher:
         raise FetchError(f"more than {self.policy.max_redirects} redirects")
 
     def allowed(self, url: str) -> bool:
-        """Whether robots.txt lets newsbot fetch url (fetched once per host and run)."""
+        """Whether robots.txt lets newsbot fetch url (read again after an hour)."""
         parts = urlsplit(url)
         origin = f"{parts.scheme}://{parts.netloc}"
-        if origin not in self._robots:
-            self._robots[origin] = self._load_robots(origin)
-        return self._robots[origin].can_fetch(self.policy.user_agent, url)
+        known = self._robots.get(origin)
+        if known is None or time.monotonic() - known[1] > ROBOTS_TTL:
+            known = self._robots[origin] = (self._load_robots(origin), time.monotonic())
+        return known[0].can_fetch(self.policy.user_agent, url)
 
     def _load_robots(self, origin: str) -> RobotFileParser:
-        """RFC 9309: no robots.txt (4xx) allows everything; an unreachable one allows nothing."""
+        """No robots.txt (4xx) allows everything; one that errors (5xx) allows nothing (RFC 9309).
+
+        A host that cannot be reached raises FetchError and is asked again next time.
+        """
         robots = RobotFileParser(origin + "/robots.txt")
         try:
             response = self._request(origin + "/robots.txt", None)
-        except FetchError:
+        except FetchError as exc:
+            if "HTTP 5" not in str(exc):
+                raise
             robots.disallow_all = True
             return robots
         if response.status >= 400:

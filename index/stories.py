@@ -67,7 +67,7 @@ class StoryBook:
         self._seq = max((r[7] for r in self._rows.values()), default=-1) + 1
 
     def assign(self, articles: list[Article]) -> tuple[list[Article], set[str]]:
-        """The articles with their story fields set, and the groups whose outlets or lead changed."""
+        """The articles with story fields set, and the groups whose outlets or lead changed."""
         with self._lock:
             before: dict[str, StoryRef | None] = {}
             self._db.execute("begin")

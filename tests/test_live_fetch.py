@@ -1,4 +1,4 @@
-"""Web sources against a real local news site: feeds, pages, sitemaps and everything that goes wrong."""
+"""Web sources against a real local news site: feeds, pages, sitemaps and what goes wrong."""
 
 from __future__ import annotations
 
@@ -143,7 +143,7 @@ def test_a_bad_source_fails_in_one_line_after_bounded_tries(site, live, resource
 
 def test_a_dead_host_is_a_fetch_error_not_a_crash():
     fetcher = Fetcher(FetchPolicy(host_delay=0, timeout=0.5, attempts=2, backoff=0.01))
-    with pytest.raises(FetchError, match="robots.txt disallows|cannot connect"):
+    with pytest.raises(FetchError, match="^cannot connect after 2 tries"):
         fetcher.get("http://127.0.0.1:9/feed.xml")
 
 

@@ -1,4 +1,4 @@
-"""`newsbot watch` and `newsbot sources`: polling cycles, failures, clean stops, the CLI end to end."""
+"""`newsbot watch` and `newsbot sources`: cycles, failures, clean stops, the CLI end to end."""
 
 from __future__ import annotations
 
@@ -34,9 +34,10 @@ def site():
 def watch_in_thread(tmp_path, store, embedder, sources, every, lines, stop):
     home = tmp_path / "home"
     fetcher = Fetcher(FetchPolicy(host_delay=0, timeout=0.5, attempts=2, backoff=0.01))
-    thread = threading.Thread(target=run_watch, args=(store, embedder, lambda: sources), kwargs=dict(
-        fetcher=fetcher, ledger=open_ledger(home), stories=open_stories(home), every=every,
-        stop=stop, report=lines.append))
+    options = dict(fetcher=fetcher, ledger=open_ledger(home), stories=open_stories(home),
+                   every=every, stop=stop, report=lines.append)
+    thread = threading.Thread(target=run_watch, args=(store, embedder, lambda: sources),
+                              kwargs=options)
     thread.start()
     return thread, open_ledger(home)
 

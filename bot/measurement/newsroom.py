@@ -82,10 +82,16 @@ class Site:
         return [(p, s) for p, s in self.log if p.startswith(prefix) and p != "/robots.txt"]
 
 
-def article_page(record: dict, outlet: str, url: str) -> str:
-    """A news page holding the record's text, wrapped in realistic boilerplate."""
+def article_page(record: dict, outlet: str, url: str, *, layout: str = "semantic") -> str:
+    """A news page holding the record's text, wrapped in realistic boilerplate.
+
+    layout "semantic" uses <nav>, <main>, <article>, <aside>, <footer>; "divs" is the same page
+    as many sites build it: <div>s only, with an ad and related links inside the story body.
+    """
     esc = html.escape
     paragraphs = "\n".join(f"<p>{esc(p)}</p>" for p in record["text"].split("\n") if p.strip())
+    if layout == "divs":
+        return _div_page(record, outlet, url, paragraphs)
     nav = "".join(f'<a href="/{w.lower()}">{esc(w)}</a> ' for w in BOILERPLATE[:4])
     return f"""<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">
 <title>{esc(record.get("title") or "")} | {esc(outlet)}</title>
@@ -103,10 +109,32 @@ def article_page(record: dict, outlet: str, url: str) -> str:
 {paragraphs}</article></main>
 <aside class="related"><h3>Related stories</h3><ul><li><a href="/r1">{BOILERPLATE[7]}</a></li>
 <li><a href="/r2">{BOILERPLATE[8]}</a></li></ul></aside>
-<section id="comments" class="comments"><h3>Comments</h3><div class="comment"><p>{BOILERPLATE[9]}</p></div>
+<section id="comments" class="comments"><h3>Comments</h3>
+<div class="comment"><p>{BOILERPLATE[9]}</p></div>
 <div class="comment"><p>{BOILERPLATE[10]}</p></div></section>
 <div class="newsletter"><p>{BOILERPLATE[11]}</p></div>
 <footer><p>{BOILERPLATE[12]}</p></footer></body></html>"""
+
+
+def _div_page(record: dict, outlet: str, url: str, paragraphs: str) -> str:
+    esc = html.escape
+    parts = paragraphs.split("\n")
+    inline = (f'<div class="ad-slot"><p>{BOILERPLATE[6]}</p></div><div class="related-inline">'
+              f'<a href="/r1">{BOILERPLATE[7]}</a></div>')
+    body = "\n".join(parts[:2] + [inline] + parts[2:])
+    links = " ".join(f'<a href="/{w.lower()}">{w}</a>' for w in BOILERPLATE[:4])
+    return f"""<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">
+<title>{esc(record.get("title") or "")} | {esc(outlet)}</title>
+<link rel="canonical" href="{esc(url)}"><meta property="og:site_name" content="{esc(outlet)}">
+</head><body><div class="top-bar">
+<div class="menu">{links} <a href="/s">{BOILERPLATE[4]}</a></div></div>
+<div class="cookie-consent"><p>{BOILERPLATE[5]}</p></div>
+<div class="container"><div class="story"><h1>{esc(record.get("title") or "")}</h1>
+<div class="story-body">{body}</div></div>
+<div class="sidebar"><div class="more"><a href="/r2">{BOILERPLATE[8]}</a></div></div>
+<div class="comments"><p>{BOILERPLATE[9]}</p><p>{BOILERPLATE[10]}</p></div>
+<div class="signup"><p>{BOILERPLATE[11]}</p></div></div>
+<div class="bottom"><p>{BOILERPLATE[12]}</p></div></body></html>"""
 
 
 def rss_feed(title: str, items: list[tuple[str, str, str]]) -> str:

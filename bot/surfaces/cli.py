@@ -77,6 +77,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--ingest-limit", type=int, default=100, metavar="N",
                    help="articles used for the ingest-throughput figure (default 100)")
     p.add_argument("--json", action="store_true", help="print one JSON object at the end")
+    p.add_argument("--live", action="store_true", help="only the live-news figures (feeds, "
+                   "extraction, stories)")
     p.set_defaults(run=cmd_bench)
 
     p = sub.add_parser("status", help="what is indexed, and where")
@@ -218,11 +220,16 @@ def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
     from bot.surfaces.progress import console
 
     embedder = make_embedder(settings)
-    figures = run_bench(settings, args.corpus, args.questions, embedder=embedder,
-                        answerer_factory=lambda store: build_answerer(settings, store=store,
-                                                                      embedder=embedder),
-                        ingest_limit=args.ingest_limit,
-                        report=lambda line: console().print(line, highlight=False))
+    report = lambda line: console().print(line, highlight=False)  # noqa: E731
+    if args.live:
+        from bot.measurement.bench_live import run_live_bench
+
+        figures = run_live_bench(args.corpus, embedder, report)
+    else:
+        figures = run_bench(settings, args.corpus, args.questions, embedder=embedder,
+                            answerer_factory=lambda store: build_answerer(settings, store=store,
+                                                                          embedder=embedder),
+                            ingest_limit=args.ingest_limit, report=report)
     if args.json:
         print(json.dumps(figures))
     return 0

@@ -40,7 +40,8 @@ def index_urls(urls: list[str], settings: Settings, store: ChunkStore, embedder:
             outcome = poll(make_checked(url), store, embedder, fetcher=fetcher, ledger=ledger,
                            stories=stories, stop=stop)
             reports.append(outcome)
-            out(f"{url}: failed: {outcome.error}" if outcome.error else source_line(outcome).strip())
+            out(f"{url}: failed: {outcome.error}" if outcome.error
+                else source_line(outcome).strip())
     finally:
         fetcher.close()
     return reports
