@@ -63,7 +63,7 @@ def run_watch(store: ChunkStore, embedder: Embeddings, sources: Callable[[], lis
         if due:
             cycle = watch_cycle(due, store, embedder, fetcher=fetcher, ledger=ledger,
                                 stories=stories, stop=stop, report=report, verbose=verbose)
-            if not stop.is_set():
+            if cycle.sources:  # a cycle cut short still says what it finished
                 report(cycle.summary())
             done += 1
             continue

@@ -33,7 +33,7 @@ def site():
 
 def watch_in_thread(tmp_path, store, embedder, sources, every, lines, stop):
     home = tmp_path / "home"
-    fetcher = Fetcher(FetchPolicy(host_delay=0, timeout=0.5, attempts=2, backoff=0.01))
+    fetcher = Fetcher(FetchPolicy(host_delay=0, timeout=3, attempts=2, backoff=0.01))
     options = dict(fetcher=fetcher, ledger=open_ledger(home), stories=open_stories(home),
                    every=every, stop=stop, report=lines.append)
     thread = threading.Thread(target=run_watch, args=(store, embedder, lambda: sources),
@@ -81,8 +81,8 @@ def test_watch_picks_up_a_newly_published_item_within_the_interval(tmp_path, sto
                 break
             time.sleep(0.1)
         site.routes["/feed.xml"] = xml(rss_feed("Times", publish(site, [second]) + items))
-        for _ in range(100):
-            if len(store.articles()) == 2:
+        for _ in range(200):
+            if sum(" 1 new, " in line for line in lines) == 2:
                 break
             time.sleep(0.1)
     finally:
