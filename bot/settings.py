@@ -27,6 +27,10 @@ class Settings(BaseSettings):
     llm: str = Field("extractive", description="extractive | smollm2 | PROVIDER:MODEL")
     llm_timeout: float = Field(60.0, gt=0, description="Seconds to wait for a remote model.")
     top_k: int = Field(5, ge=1, le=50, description="Chunks given to the answer step.")
+    watch_interval: float = Field(10.0, gt=0, description="Minutes between polls of a source.")
+    fetch_delay: float = Field(1.0, ge=0, description="Seconds between requests to one host.")
+    fetch_timeout: float = Field(10.0, gt=0, description="Seconds to wait for a web server.")
+    fetch_max_mb: float = Field(5.0, gt=0, description="Largest page or feed fetched, in MB.")
 
     @field_validator("llm")
     @classmethod

@@ -51,6 +51,13 @@ class Article(BaseModel):
     url: str = ""
     text: str
     origin: str = ""  # the file it came from, for --prune and for citations without a url
+    author: str = ""
+    language: str = ""
+    # One story, many copies (index.stories): the group id, every outlet carrying it
+    # ("Reuters, CNN") and the id of the version quoted (the longest). Not in content_hash.
+    story: str = ""
+    story_outlets: str = ""
+    story_lead: str = ""
 
     @property
     def location(self) -> str:
@@ -187,6 +194,20 @@ def _load_text(raw: str, origin: str) -> Article:
 
 
 def _load_html(raw: str, origin: str) -> Article:
+    """trafilatura's extraction (as for web pages); BeautifulSoup where it finds no text."""
+    from index.extract import extract_fields
+
+    try:
+        data = extract_fields(raw)
+    except LoadError:
+        return _load_html_soup(raw, origin)
+    return make_article(data.get("text") or "", origin, title=data.get("title"),
+                        source=data.get("source-hostname"), date=data.get("date"),
+                        url=data.get("source"))
+
+
+def _load_html_soup(raw: str, origin: str) -> Article:
+    """The article text under <article>/<main>/<body>, minus scripts, navigation and footers."""
     from bs4 import BeautifulSoup  # imported here: only HTML needs it
 
     soup = BeautifulSoup(raw, "html.parser")

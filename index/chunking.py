@@ -60,7 +60,9 @@ class Chunk:
             "url": a.url, "origin": a.origin, "location": a.location, "chunk": self.number,
             "start": self.start, "end": self.end, "version": version_of(a),
             "first_sentence": self.first_sentence, "last_sentence": self.last_sentence,
-            "n_sentences": self.n_sentences,
+            "n_sentences": self.n_sentences, "author": a.author, "language": a.language,
+            "story": a.story or a.id, "story_outlets": a.story_outlets or a.source,
+            "story_lead": a.story_lead or a.id,
         }
 
 

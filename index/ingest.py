@@ -16,6 +16,7 @@ from langchain_core.embeddings import Embeddings
 from index.articles import Article, LoadError, iter_files, load_path
 from index.chunking import Chunk, Sentence, index_hash, split_article, split_sentences, version_of
 from index.store import ChunkStore, IndexedArticle, now_iso, pack_vectors
+from index.stories import StoryBook
 
 log = logging.getLogger(__name__)
 EMBED_BATCH = 512  # sentences per embedding call
@@ -54,11 +55,12 @@ def chunk_vectors(chunks: list[Chunk], sentence_vecs: np.ndarray, title_vec: np.
 
 
 def ingest(paths: list[Path], store: ChunkStore, embedder: Embeddings, *, prune: bool = False,
-           progress: Progress | None = None) -> IngestReport:
+           progress: Progress | None = None, stories: StoryBook | None = None) -> IngestReport:
     """Bring the index in line with the articles under paths; never loses indexed data.
 
     Files are read, embedded and written a batch at a time, so memory does not grow with the
-    corpus. progress(files done, files in all) is called after each batch.
+    corpus. progress(files done, files in all) is called after each batch. With stories, new
+    and changed articles join their near-duplicate group (see write_articles).
     """
     started = time.perf_counter()
     missing = [str(p) for p in paths if not p.exists()]
@@ -71,9 +73,11 @@ def ingest(paths: list[Path], store: ChunkStore, embedder: Embeddings, *, prune:
         present: dict[str, str] = {}  # article id -> the file it came from
         loaded: set[str] = set()
         articles = _iter_articles(files, indexed, report, present, loaded, progress)
-        _write(_plan(articles, indexed, report), store, embedder, report)
+        _write(_plan(articles, indexed, report), store, embedder, report, stories, indexed)
         if prune:
             _prune(present, loaded, indexed, store, report)
+            if stories is not None:
+                stories.forget(report.pruned)
         report.chunks_total = store.count()
         store.set_info({**store.info(), "last_ingest": now_iso()})
     report.seconds = time.perf_counter() - started
@@ -84,11 +88,17 @@ def ingest(paths: list[Path], store: ChunkStore, embedder: Embeddings, *, prune:
 
 
 def write_articles(articles: list[Article], store: ChunkStore, embedder: Embeddings, *,
-                   report: IngestReport | None = None) -> IngestReport:
-    """Index articles that did not come from files (web pages, feeds): new, changed or unchanged."""
+                   report: IngestReport | None = None,
+                   stories: StoryBook | None = None) -> IngestReport:
+    """Index articles that did not come from files (web pages, feeds): new, changed or unchanged.
+
+    With stories, new and changed articles join their near-duplicate group first (index.stories)
+    and the chunks of a group's other members get its new outlets and lead.
+    """
     report = report if report is not None else IngestReport()
     with writing(store):
-        _write(_plan(iter(articles), store.articles(), report), store, embedder, report)
+        indexed = store.articles()
+        _write(_plan(iter(articles), indexed, report), store, embedder, report, stories, indexed)
     return report
 
 
@@ -162,12 +172,29 @@ def _plan(articles: Iterator[Article], indexed: dict[str, IndexedArticle],
 
 
 def _write(articles: Iterator[Article], store: ChunkStore, embedder: Embeddings,
-           report: IngestReport) -> None:
+           report: IngestReport, stories: StoryBook | None = None,
+           indexed: dict[str, IndexedArticle] | None = None) -> None:
     for batch in _batches(articles):
+        touched: set[str] = set()
+        if stories is not None:
+            batch, touched = stories.assign(batch)
         splits = [(a, split_sentences(a.text)) for a in batch]
         texts = [t for a, sents in splits for t in [a.title, *(s.text for s in sents)]]
         vectors = np.asarray(embedder.embed_documents(texts), dtype=np.float32)
         store_batch(splits, vectors, store, report)
+        if touched:
+            _restamp_stories(touched, {a.id for a in batch}, stories, indexed or {}, store)
+
+
+def _restamp_stories(touched: set[str], written: set[str], stories: StoryBook,
+                     indexed: dict[str, IndexedArticle], store: ChunkStore) -> None:
+    """Give the chunks of a changed group's other members its current outlets and lead."""
+    for story in touched:
+        ref = stories.ref(story)
+        ids = [cid for aid in stories.members(story) if aid not in written and aid in indexed
+               for cid in indexed[aid].chunk_ids]
+        if ids:
+            store.update_chunk_metadata(ids, {"story_outlets": ref.outlets, "story_lead": ref.lead})
 
 
 def store_batch(splits: list[tuple[Article, list[Sentence]]], vectors: np.ndarray,

@@ -282,6 +282,12 @@ class ChunkStore:
         self._publish(seq)
         self._finish(tombstones)
 
+    def update_chunk_metadata(self, ids: list[str], values: dict) -> None:
+        """Merge values into these chunks' metadata (text and vectors stay as they are)."""
+        for i in range(0, len(ids), _WRITE_BATCH):
+            batch = ids[i:i + _WRITE_BATCH]
+            self.collection.update(ids=batch, metadatas=[values] * len(batch))
+
     def set_info(self, info: dict) -> None:
         """Replace the bookkeeping record."""
         self._put_meta("info", {"json": json.dumps(info)})

@@ -41,7 +41,7 @@ def test_html_keeps_article_text_and_drops_scripts_and_navigation(tmp_path):
       <p>First paragraph of the story.</p><p>Second paragraph.</p></article>
       <footer>Copyright</footer></body></html>""")
     [article] = load_path(path)
-    assert article.title == "Page title"
+    assert article.title == "Big story"  # trafilatura: the headline, not the browser tab title
     assert (article.source, article.date) == ("The Daily", "2024-05-01")
     assert "First paragraph of the story." in article.text and "Second paragraph." in article.text
     for junk in ("SECRET", "color", "Home | World", "Copyright"):

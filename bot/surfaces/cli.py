@@ -38,9 +38,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--home", type=Path, help="index folder (default $NEWSBOT_HOME or ./.newsbot)")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    p = sub.add_parser("index", help="add or update articles from files and folders")
-    p.add_argument("paths", nargs="*", type=Path, default=[Path("seeds")],
-                   help="files or folders (default: seeds/)")
+    p = sub.add_parser("index", help="add or update articles from files, folders and URLs")
+    p.add_argument("paths", nargs="*", default=["seeds"], help=(
+        "files or folders, or http(s) URLs of articles, RSS/Atom feeds or sitemaps "
+        "(default: seeds/)"))
     p.add_argument("--prune", action="store_true", help="remove articles whose source is gone")
     p.set_defaults(run=cmd_index)
 
@@ -79,11 +80,24 @@ def build_parser() -> argparse.ArgumentParser:
                    help="instead: synthetic indexes of N chunks, embedded and on a chroma run "
                         "server (start-up, RSS, warm latency, freshness)")
     p.add_argument("--json", action="store_true", help="print one JSON object at the end")
+    p.add_argument("--live", action="store_true", help="only the live-news figures (feeds, "
+                   "extraction, stories)")
     p.set_defaults(run=cmd_bench)
 
     p = sub.add_parser("status", help="what is indexed, and where")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(run=cmd_status)
+
+    p = sub.add_parser("watch", help="poll the sources (newsbot sources) and index what is new")
+    p.add_argument("-v", dest="each", action="store_true", help="a line per source and cycle")
+    p.add_argument("--once", action="store_true", help="one cycle over every due source, then exit")
+    p.set_defaults(run=cmd_watch)
+
+    p = sub.add_parser("sources", help="the feeds, sitemaps and pages `newsbot watch` polls")
+    p.add_argument("action", choices=["add", "remove", "list"])
+    p.add_argument("url", nargs="?", help="http(s) URL of a feed, sitemap or page")
+    p.add_argument("--every", metavar="INTERVAL", help="poll this source every 30s, 10m, 2h ...")
+    p.set_defaults(run=cmd_sources)
 
     p = sub.add_parser("slack", help="answer in Slack (Socket Mode if SLACK_APP_TOKEN is set, "
                                      "else HTTP at /slack/events)")
@@ -102,14 +116,25 @@ def add_llm_option(parser: argparse.ArgumentParser) -> None:
 
 
 def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
-    """newsbot index [PATH ...] [--prune]"""
+    """newsbot index [PATH|URL ...] [--prune]"""
     from bot.factories import make_embedder, make_keyword_index, make_store
     from bot.surfaces.progress import console, index_with_progress
+    from bot.surfaces.watching import index_urls
+    from index.stories import open_stories
+    from index.web import is_url
 
-    store = make_store(settings)
-    report = index_with_progress(args.paths, store, make_embedder(settings), prune=args.prune)
+    urls = [p for p in args.paths if is_url(p)]
+    paths = [Path(p) for p in args.paths if not is_url(p)]
+    store, embedder = make_store(settings), make_embedder(settings)
+    if urls:
+        failed = [r for r in index_urls(urls, settings, store, embedder, console().print) if r.error]
+        if not paths:
+            make_keyword_index(settings, store).catch_up(store)
+            return 1 if len(failed) == len(urls) else 0
+    report = index_with_progress(paths, store, embedder, prune=args.prune,
+                                 stories=open_stories(settings.home))
     make_keyword_index(settings, store).catch_up(store)  # so the next bot starts with it current
-    console().print(summary_line(report, args.paths))
+    console().print(summary_line(report, paths))
     for where, why in report.skipped:
         console().print(f"  skipped {where}: {why}", style="yellow", highlight=False)
     return 0
@@ -209,11 +234,16 @@ def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
     from bot.factories import build_answerer, make_embedder
 
     embedder = make_embedder(settings)
-    figures = run_bench(settings, args.corpus, args.questions, embedder=embedder,
-                        answerer_factory=lambda store: build_answerer(settings, store=store,
-                                                                      embedder=embedder),
-                        ingest_limit=args.ingest_limit,
-                        report=lambda line: console().print(line, highlight=False))
+    report = lambda line: console().print(line, highlight=False)  # noqa: E731
+    if args.live:
+        from bot.measurement.bench_live import run_live_bench
+
+        figures = run_live_bench(args.corpus, embedder, report)
+    else:
+        figures = run_bench(settings, args.corpus, args.questions, embedder=embedder,
+                            answerer_factory=lambda store: build_answerer(settings, store=store,
+                                                                          embedder=embedder),
+                            ingest_limit=args.ingest_limit, report=report)
     if args.json:
         print(json.dumps(figures))
     return 0
@@ -224,15 +254,45 @@ def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
     from bot.factories import make_keyword_index, make_store
     from bot.surfaces.status import index_status, status_text
 
-    store = make_store(settings, must_exist=True)
-    status = index_status(store, make_keyword_index(settings, store))
+    urls = [p for p in args.paths if is_url(p)]
+    paths = [Path(p) for p in args.paths if not is_url(p)]
+    store, embedder = make_store(settings), make_embedder(settings)
+    if urls:
+        failed = [r for r in index_urls(urls, settings, store, embedder, console().print) if r.error]
+        if not paths:
+            make_keyword_index(settings, store).catch_up(store)
+            return 1 if len(failed) == len(urls) else 0
+    report = index_with_progress(paths, store, embedder, prune=args.prune,
+                                 stories=open_stories(settings.home))
+    make_keyword_index(settings, store).catch_up(store)  # so the next bot starts with it current
+    console().print(summary_line(report, paths))
     if args.json:
         print(json.dumps(status))
     else:
         from bot.surfaces.progress import console
 
-        console().print(status_text(status), highlight=False)
+        text = status_text(status) + ("\n" + sources_text(status["sources"])
+                                      if status["sources"] else "")
+        console().print(text, highlight=False)
     return 0
+
+
+def cmd_watch(args: argparse.Namespace, settings: Settings) -> int:
+    """newsbot watch [-v] [--once]"""
+    from bot.factories import make_embedder, make_store
+    from bot.surfaces.progress import console
+    from bot.surfaces.watching import watch
+
+    return watch(settings, make_store(settings), make_embedder(settings),
+                 lambda line: console().print(line, highlight=False),
+                 verbose=bool(args.each or args.verbose), once=args.once)
+
+
+def cmd_sources(args: argparse.Namespace, settings: Settings) -> int:
+    """newsbot sources add URL [--every 15m] | remove URL | list"""
+    from bot.surfaces.watching import change_sources
+
+    return change_sources(settings, args.action, args.url, args.every, print)
 
 
 def cmd_slack(args: argparse.Namespace, settings: Settings) -> int:

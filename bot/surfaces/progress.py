@@ -12,6 +12,7 @@ from rich.console import Console
 
 from index.ingest import IngestReport, ingest
 from index.store import ChunkStore
+from index.stories import StoryBook
 
 
 @lru_cache(maxsize=1)
@@ -21,10 +22,10 @@ def console() -> Console:
 
 
 def index_with_progress(paths: list[Path], store: ChunkStore, embedder: Embeddings, *,
-                        prune: bool = False) -> IngestReport:
+                        prune: bool = False, stories: StoryBook | None = None) -> IngestReport:
     """Run ingest, with a progress bar when stdout is a terminal."""
     if not console().is_terminal:
-        return ingest(paths, store, embedder, prune=prune)
+        return ingest(paths, store, embedder, prune=prune, stories=stories)
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
     with Progress("[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
@@ -34,7 +35,7 @@ def index_with_progress(paths: list[Path], store: ChunkStore, embedder: Embeddin
         def _update(done: int, total: int) -> None:
             bar.update(task, completed=done, total=total)
 
-        return ingest(paths, store, embedder, prune=prune, progress=_update)
+        return ingest(paths, store, embedder, prune=prune, progress=_update, stories=stories)
 
 
 @contextmanager

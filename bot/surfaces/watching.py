@@ -1,0 +1,147 @@
+"""The live-news commands: `index URL`, `watch`, `sources add|remove|list` and sources in status."""
+
+from __future__ import annotations
+
+import signal
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+from langchain_core.embeddings import Embeddings
+
+from bot.errors import UsageError
+from bot.settings import Settings
+from index.fetch import FetchPolicy, Fetcher
+from index.ledger import open_ledger
+from index.sources import (SourcesError, add_source, format_every, load_sources, make_source,
+                           remove_source)
+from index.store import ChunkStore
+from index.stories import open_stories
+from index.watch import poll, run_watch, source_line
+from index.web import SourceReport
+
+Print = Callable[[str], None]
+
+
+def make_fetcher(settings: Settings) -> Fetcher:
+    """A Fetcher with the limits from settings."""
+    return Fetcher(FetchPolicy(timeout=settings.fetch_timeout, host_delay=settings.fetch_delay,
+                               max_bytes=int(settings.fetch_max_mb * 1_000_000)))
+
+
+def index_urls(urls: list[str], settings: Settings, store: ChunkStore, embedder: Embeddings,
+               out: Print) -> list[SourceReport]:
+    """`newsbot index URL ...`: each page, feed or sitemap once, a line per source."""
+    fetcher, ledger = make_fetcher(settings), open_ledger(settings.home)
+    stories, stop = open_stories(settings.home), threading.Event()
+    reports = []
+    try:
+        for url in urls:
+            outcome = poll(make_checked(url), store, embedder, fetcher=fetcher, ledger=ledger,
+                           stories=stories, stop=stop)
+            reports.append(outcome)
+            out(f"{url}: failed: {outcome.error}" if outcome.error
+                else source_line(outcome).strip())
+    finally:
+        fetcher.close()
+    return reports
+
+
+def watch(settings: Settings, store: ChunkStore, embedder: Embeddings, out: Print, *,
+          verbose: bool = False, once: bool = False) -> int:
+    """`newsbot watch`: poll until Ctrl-C or SIGTERM; the current source is finished or dropped."""
+    path = sources_path(settings)
+    if not load_sources(path):
+        raise UsageError(f"no sources in {path}: add one with `newsbot sources add URL`")
+    fetcher, ledger = make_fetcher(settings), open_ledger(settings.home)
+    stop = threading.Event()
+    out(f"watching {len(load_sources(path))} sources from {path} "
+        f"(every {format_every(settings.watch_interval * 60)} by default; Ctrl-C stops)")
+    try:
+        with stop_on_signals(stop):
+            run_watch(store, embedder, lambda: load_sources(path), fetcher=fetcher,
+                      ledger=ledger, stories=open_stories(settings.home),
+                      every=settings.watch_interval * 60, stop=stop, report=out,
+                      verbose=verbose, cycles=1 if once else None)
+    finally:
+        fetcher.close()
+    out("stopped" if stop.is_set() else "done")
+    return 0
+
+
+def change_sources(settings: Settings, action: str, url: str | None, every: str | None,
+                   out: Print) -> int:
+    """`newsbot sources add URL [--every 15m] | remove URL | list`."""
+    path = sources_path(settings)
+    try:
+        if action == "list":
+            sources = load_sources(path)
+            for s in sources:
+                out(s.line())
+            if not sources:
+                out(f"no sources yet ({path}); add one with `newsbot sources add URL`")
+            return 0
+        if not url:
+            raise UsageError(f"`newsbot sources {action}` needs a URL")
+        if action == "add":
+            changed = add_source(path, make_source(url, every))
+            out(f"{'added' if changed else 'already there'}: {url}")
+        else:
+            out(f"removed: {url}" if remove_source(path, url) else f"not a source: {url}")
+    except SourcesError as exc:
+        raise UsageError(str(exc)) from exc
+    return 0
+
+
+def sources_status(settings: Settings) -> list[dict]:
+    """Each source's last success, last error and articles indexed from it."""
+    path = sources_path(settings)
+    if not path.exists():
+        return []
+    ledger = open_ledger(settings.home)
+    rows = []
+    for source in load_sources(path):
+        state = ledger.source(source.url)
+        rows.append({"url": source.url, "last_success": state.last_success or None,
+                     "last_error": state.last_error or None, "error_at": state.error_at or None,
+                     "articles": state.articles})
+    return rows
+
+
+def sources_text(rows: list[dict]) -> str:
+    """The sources part of `newsbot status`."""
+    lines = [f"sources      {len(rows)}"]
+    for row in rows:
+        error = (f" · last error {row['error_at']}: {row['last_error']}"
+                 if row["last_error"] else "")
+        lines.append(f"  {row['url']} · {row['articles']} articles · last success "
+                     f"{row['last_success'] or 'never'}{error}")
+    return "\n".join(lines)
+
+
+def sources_path(settings: Settings):
+    """$NEWSBOT_HOME/sources.txt"""
+    return settings.home / "sources.txt"
+
+
+def make_checked(url: str):
+    """A Source from a command-line URL, or a one-line UsageError."""
+    try:
+        return make_source(url)
+    except SourcesError as exc:
+        raise UsageError(str(exc)) from exc
+
+
+@contextmanager
+def stop_on_signals(stop: threading.Event) -> Iterator[None]:
+    """Ctrl-C and SIGTERM set stop instead of raising, so writing an article is never cut."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {sig: signal.signal(sig, lambda *_: stop.set())
+                for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)

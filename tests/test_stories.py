@@ -1,0 +1,44 @@
+"""Near-duplicate story groups: the grouping rule, persistence, and the lead version."""
+
+from __future__ import annotations
+
+from index.articles import make_article
+from index.ingest import write_articles
+from index.stories import open_stories, same_story
+from tests.test_live_fetch import records
+
+
+def article(rec: dict, id: str, source: str, extra: str = ""):
+    return make_article(rec["text"] + extra, f"https://{source}/{id}", id=id, title=rec["title"],
+                        source=source, date=rec["date"])
+
+
+def test_the_rule_groups_near_copies_and_contained_versions_only():
+    assert same_story(0.95, 500, 510)  # a copy with small edits
+    assert same_story(0.33, 230, 660)  # a first version inside a three-times-longer update
+    assert not same_story(0.39, 900, 1100)  # CNN's "5 things" newsletters: shared template only
+
+
+def test_groups_persist_and_a_later_longer_version_becomes_the_lead(tmp_path):
+    wire, other = records(2)
+    book = open_stories(tmp_path)
+    placed, touched = book.assign([article(wire, "a", "Reuters"), article(other, "b", "CNN")])
+    assert [a.story for a in placed] == ["a", "b"] and touched == set()
+    reopened = open_stories(tmp_path)  # a later ingest, another process
+    longer = article(wire, "c", "AP", "\nLater: the ministry gave new figures on Tuesday.")
+    [placed_c], touched = reopened.assign([longer])
+    assert (placed_c.story, placed_c.story_lead, placed_c.story_outlets) == ("a", "c", "AP, Reuters")
+    assert touched == {"a"} and reopened.members("a") == ["a", "c"]
+    reopened.forget(["c"])
+    assert reopened.ref("a").lead == "a"
+
+
+def test_joining_a_group_restamps_the_chunks_of_its_earlier_members(tmp_path, store,
+                                                                    fake_embedder):
+    wire = records(1)[0]
+    book = open_stories(tmp_path)
+    write_articles([article(wire, "a", "Reuters")], store, fake_embedder, stories=book)
+    write_articles([article(wire, "b", "CNN", " More.")], store, fake_embedder, stories=book)
+    metas = store.collection.get(include=["metadatas"])["metadatas"]
+    assert {(m["article_id"], m["story"], m["story_outlets"], m["story_lead"]) for m in metas} == {
+        ("a", "a", "CNN, Reuters", "b"), ("b", "a", "CNN, Reuters", "b")}

@@ -1,0 +1,182 @@
+"""`newsbot watch` and `newsbot sources`: cycles, failures, clean stops, the CLI end to end."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+
+from bot.measurement.newsroom import Resource, Site, publish, rss_feed, xml
+from bot.surfaces.cli import main
+from index.fetch import FetchPolicy, Fetcher
+from index.ledger import open_ledger
+from index.sources import Source
+from index.stories import open_stories
+from index.watch import run_watch
+from tests.conftest import ROOT
+from tests.test_cli import run_cli
+from tests.test_live_fetch import records
+
+
+@pytest.fixture
+def site():
+    site = Site("The Example Times").start()
+    yield site
+    site.stop()
+
+
+def watch_in_thread(tmp_path, store, embedder, sources, every, lines, stop):
+    home = tmp_path / "home"
+    fetcher = Fetcher(FetchPolicy(host_delay=0, timeout=3, attempts=2, backoff=0.01))
+    options = dict(fetcher=fetcher, ledger=open_ledger(home), stories=open_stories(home),
+                   every=every, stop=stop, report=lines.append)
+    thread = threading.Thread(target=run_watch, args=(store, embedder, lambda: sources),
+                              kwargs=options)
+    thread.start()
+    return thread, open_ledger(home)
+
+
+def test_a_cycle_reports_in_one_line_and_one_bad_source_does_not_stop_the_others(
+        tmp_path, store, fake_embedder, site):
+    site.routes["/feed.xml"] = xml(rss_feed("Times", publish(site, records(3))))
+    site.routes["/broken.xml"] = xml('<?xml version="1.0"?><rss><channel><ti')
+    site.routes["/down.xml"] = Resource(status=503)
+    sources = [Source(site.url(p)) for p in ("/broken.xml", "/down.xml", "/feed.xml")]
+    lines: list[str] = []
+    stop = threading.Event()
+    thread, ledger = watch_in_thread(tmp_path, store, fake_embedder, sources, 3600, lines, stop)
+    for _ in range(100):  # one cycle, then it sleeps for the hour
+        if any(" new, " in line for line in lines):
+            break
+        time.sleep(0.1)
+    stop.set()
+    thread.join(timeout=10)
+    assert not thread.is_alive()
+    failures, summary = lines[:2], lines[2]
+    assert "broken.xml: failed: malformed feed" in failures[0]
+    assert "down.xml: failed: HTTP 503 after 2 tries" in failures[1]
+    assert " 3 new, 0 updated, 0 unchanged, 2 failed · 3 sources" in summary
+    assert ledger.source(site.url("/feed.xml")).articles == 3
+    assert ledger.source(site.url("/down.xml")).last_error.startswith("HTTP 503")
+
+
+def test_watch_picks_up_a_newly_published_item_within_the_interval(tmp_path, store,
+                                                                     fake_embedder, site):
+    first, second = records(2)
+    items = publish(site, [first])
+    site.routes["/feed.xml"] = xml(rss_feed("Times", items))
+    lines: list[str] = []
+    stop = threading.Event()
+    thread, _ = watch_in_thread(tmp_path, store, fake_embedder, [Source(site.url("/feed.xml"))],
+                                0.5, lines, stop)
+    try:
+        for _ in range(100):
+            if len(store.articles()) == 1:
+                break
+            time.sleep(0.1)
+        site.routes["/feed.xml"] = xml(rss_feed("Times", publish(site, [second]) + items))
+        for _ in range(200):
+            if sum(" 1 new, " in line for line in lines) == 2:
+                break
+            time.sleep(0.1)
+    finally:
+        stop.set()
+        thread.join(timeout=10)
+    assert len(store.articles()) == 2
+    assert sum(" 1 new, " in line for line in lines) == 2
+
+
+def test_stopping_mid_feed_writes_nothing_half_and_the_next_cycle_redoes_it(
+        tmp_path, store, fake_embedder, site):
+    recs = records(3)
+    items = publish(site, recs)
+    site.routes[f"/news/{recs[0]['id']}"].delay = 0.5  # the first article is slow to come
+    site.routes["/feed.xml"] = xml(rss_feed("Times", items))
+    lines: list[str] = []
+    stop = threading.Event()
+    thread, ledger = watch_in_thread(tmp_path, store, fake_embedder,
+                                     [Source(site.url("/feed.xml"))], 3600, lines, stop)
+    time.sleep(0.3)
+    stop.set()  # while the first article is on its way
+    thread.join(timeout=10)
+    assert lines == [] and store.count() == 0
+    assert ledger.validators(site.url("/feed.xml")) is None
+    assert ledger.source(site.url("/feed.xml")).last_attempt == 0  # due again at once
+    again = threading.Event()
+    thread, _ = watch_in_thread(tmp_path, store, fake_embedder, [Source(site.url("/feed.xml"))],
+                                3600, lines, again)
+    for _ in range(100):
+        if lines:
+            break
+        time.sleep(0.1)
+    again.set()
+    thread.join(timeout=10)
+    assert " 3 new, " in lines[0]
+
+
+def test_sources_add_list_remove_and_status(tmp_path, monkeypatch, capsys, seed_home):
+    monkeypatch.setenv("NEWSBOT_HOME", str(seed_home))
+    assert main(["sources", "add", "http://127.0.0.1:9/feed.xml", "--every", "15m"]) == 0
+    assert main(["sources", "add", "https://example.com/sitemap.xml"]) == 0
+    assert main(["sources", "list"]) == 0
+    out = capsys.readouterr().out
+    assert "http://127.0.0.1:9/feed.xml 15m\nhttps://example.com/sitemap.xml\n" in out
+    assert main(["status", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)["sources"]
+    assert [(r["url"], r["articles"], r["last_success"]) for r in rows] == [
+        ("http://127.0.0.1:9/feed.xml", 0, None), ("https://example.com/sitemap.xml", 0, None)]
+    assert main(["sources", "remove", "https://example.com/sitemap.xml"]) == 0
+    assert main(["sources", "remove", "http://127.0.0.1:9/feed.xml"]) == 0
+    assert main(["sources", "add", "ftp://example.com/x"]) == 2
+    assert "not an http(s) URL" in capsys.readouterr().err
+
+
+def test_index_a_feed_url_then_ask_cites_the_article_url(tmp_path, site):
+    """End to end through the real CLI: the feed's article answers and is cited by its URL."""
+    gold = json.loads(next(line for line in (ROOT.parent / "shared/eval/realtimeqa/"
+                                             "questions-dev.jsonl").open()))
+    corpus = {r["id"]: r for r in records(40)}
+    with (ROOT.parent / "shared/eval/realtimeqa/articles.jsonl").open() as lines:
+        corpus.update({r["id"]: r for r in map(json.loads, lines)
+                       if r["id"] in gold["gold_doc_ids"]})
+    site.routes["/feed.xml"] = xml(rss_feed("Times", publish(site, list(corpus.values()))))
+    env = {"NEWSBOT_FETCH_DELAY": "0"}
+    home = tmp_path / "home"
+    indexed = run_cli("index", site.url("/feed.xml"), home=home, env=env)
+    assert indexed.returncode == 0, indexed.stderr
+    assert f"{len(corpus)} new, 0 updated" in indexed.stdout
+    asked = run_cli("ask", "--json", gold["question"], home=home, env=env)
+    answer = json.loads(asked.stdout)
+    gold_url = site.url(f"/news/{gold['gold_doc_ids'][0]}")
+    assert "Squid Game" in answer["answer"]
+    assert answer["citations"][0]["location"] == gold_url
+
+
+def test_watch_command_indexes_new_items_and_stops_cleanly_on_sigterm(tmp_path, site):
+    first, second = records(2)
+    items = publish(site, [first])
+    site.routes["/feed.xml"] = xml(rss_feed("Times", items))
+    home = tmp_path / "home"
+    env = {**os.environ, "NEWSBOT_HOME": str(home), "NEWSBOT_FETCH_DELAY": "0",
+           "NEWSBOT_WATCH_INTERVAL": "0.02", "HF_HUB_OFFLINE": "1"}
+    assert run_cli("sources", "add", site.url("/feed.xml"), home=home).returncode == 0
+    proc = subprocess.Popen([sys.executable, "-m", "bot", "watch"], env=env, cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        out = [proc.stdout.readline() for _ in range(2)]  # the banner, the first cycle
+        site.routes["/feed.xml"] = xml(rss_feed("Times", publish(site, [second]) + items))
+        out += [proc.stdout.readline() for _ in range(2)]
+        proc.send_signal(signal.SIGTERM)
+        rest, err = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    assert " 1 new, " in out[1] and any(" 1 new, " in line for line in out[2:])
+    assert proc.returncode == 0 and rest.strip().endswith("stopped") and "Traceback" not in err
+    status = run_cli("status", home=home)
+    assert f"{site.url('/feed.xml')} · 2 articles · last success 20" in status.stdout
