@@ -253,19 +253,11 @@ def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
     """newsbot status [--json]"""
     from bot.factories import make_keyword_index, make_store
     from bot.surfaces.status import index_status, status_text
+    from bot.surfaces.watching import sources_status, sources_text
 
-    urls = [p for p in args.paths if is_url(p)]
-    paths = [Path(p) for p in args.paths if not is_url(p)]
-    store, embedder = make_store(settings), make_embedder(settings)
-    if urls:
-        failed = [r for r in index_urls(urls, settings, store, embedder, console().print) if r.error]
-        if not paths:
-            make_keyword_index(settings, store).catch_up(store)
-            return 1 if len(failed) == len(urls) else 0
-    report = index_with_progress(paths, store, embedder, prune=args.prune,
-                                 stories=open_stories(settings.home))
-    make_keyword_index(settings, store).catch_up(store)  # so the next bot starts with it current
-    console().print(summary_line(report, paths))
+    store = make_store(settings, must_exist=True)
+    status = index_status(store, make_keyword_index(settings, store))
+    status["sources"] = sources_status(settings)
     if args.json:
         print(json.dumps(status))
     else:
