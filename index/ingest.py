@@ -12,7 +12,8 @@ from pathlib import Path
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
-from index.articles import Article, LoadError, iter_files, load_path
+from index.articles import Article, LoadError, Loaded, iter_files, load_file
+from index.limits import DEFAULT_LIMITS, LoadLimits
 from index.chunking import Chunk, Sentence, index_hash, sentence_id, split_article, split_sentences
 from index.store import ChunkStore, IndexedArticle, now_iso
 
@@ -35,6 +36,7 @@ class IngestReport:
     unchanged: list[str] = field(default_factory=list)
     pruned: list[str] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (file or article, reason)
+    warnings: list[tuple[str, str]] = field(default_factory=list)  # indexed, but changed: why
     chunks_written: int = 0
     chunks_total: int = 0
     seconds: float = 0.0
@@ -53,15 +55,20 @@ def chunk_vectors(chunks: list[Chunk], sentence_vecs: np.ndarray, title_vec: np.
 
 
 def ingest(paths: list[Path], store: ChunkStore, embedder: Embeddings, *, prune: bool = False,
-           progress: Progress | None = None) -> IngestReport:
-    """Bring the index in line with the articles under paths; never loses indexed data."""
+           progress: Progress | None = None, limits: LoadLimits = DEFAULT_LIMITS,
+           file_progress: Progress | None = None) -> IngestReport:
+    """Bring the index in line with the articles under paths; never loses indexed data.
+
+    progress is told (articles embedded, of total) after each batch; file_progress (files read,
+    of total) after each file.
+    """
     started = time.perf_counter()
-    missing = [str(p) for p in paths if not p.exists()]
+    missing = [str(p) for p in paths if not _exists(p)]
     if missing:
         raise IngestError(f"no such file or folder: {', '.join(missing)}")
     report = IngestReport()
     indexed = store.articles()
-    articles, loaded_origins = _load_all(paths, indexed, report)
+    articles, loaded_origins = _load_all(paths, indexed, report, limits, file_progress)
     write_articles(articles, store, embedder, report=report, indexed=indexed, progress=progress)
     if prune:
         _prune(articles, loaded_origins, indexed, store, report)
@@ -85,25 +92,56 @@ def write_articles(articles: list[Article], store: ChunkStore, embedder: Embeddi
     return report
 
 
-def _load_all(paths: list[Path], indexed: dict[str, IndexedArticle],
-              report: IngestReport) -> tuple[list[Article], set[str]]:
+def _load_all(paths: list[Path], indexed: dict[str, IndexedArticle], report: IngestReport,
+              limits: LoadLimits = DEFAULT_LIMITS,
+              file_progress: Progress | None = None) -> tuple[list[Article], set[str]]:
+    """Every good article under paths; each bad file, record or id costs one report line.
+
+    Only files read without a skipped record count as loaded for --prune: a line that failed to
+    parse may be the record that now seems to be gone.
+    """
     articles: dict[str, Article] = {}
     loaded: set[str] = set()
-    for path in iter_files(paths):
-        try:
-            found = load_path(path)
-        except LoadError as exc:
-            report.skipped.append((str(path), str(exc)))
+    files = list(iter_files(paths, report.skipped))
+    for done, path in enumerate(files, start=1):
+        found = _load_one(path, limits, report)
+        if file_progress:
+            file_progress(done, len(files))
+        if found is None:
             continue
-        loaded.add(str(path))
-        for article in found:
+        if not found.skipped:
+            loaded.add(str(path))
+        for article in found.articles:
             clash = articles.get(article.id) or _clash(article, indexed)
             if clash is not None:
-                report.skipped.append((f"{path} [{article.id}]",
-                                       f"id already used by {clash.origin}"))
+                report.skipped.append((f"{path} (id {article.id})",
+                                       f"id {article.id!r} already used by {clash.origin}"))
                 continue
             articles[article.id] = article
     return list(articles.values()), loaded
+
+
+def _load_one(path: Path, limits: LoadLimits, report: IngestReport) -> Loaded | None:
+    """One file's articles, its problems added to the report; None if none of it was read."""
+    try:
+        found = load_file(path, limits)
+    except LoadError as exc:
+        report.skipped.append((str(path), str(exc)))
+        return None
+    except Exception as exc:  # a loader bug on one hostile file must not stop the others
+        log.debug("loading %s failed", path, exc_info=True)
+        report.skipped.append((str(path), f"could not be read ({type(exc).__name__})"))
+        return None
+    report.skipped += found.skipped
+    report.warnings += found.warnings
+    return found
+
+
+def _exists(path: Path) -> bool:
+    try:
+        return path.exists() or path.is_symlink()
+    except (OSError, ValueError):  # a name too long for the file system, say
+        return False
 
 
 def _clash(article: Article, indexed: dict[str, IndexedArticle]) -> IndexedArticle | None:
