@@ -21,14 +21,12 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
-from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict
 
 from index.dates import UNKNOWN_DATE, normalise_date, read_date
 from index.files import LoadError, iter_files, read_text
@@ -44,7 +42,7 @@ _SURROGATES = re.compile("[\ud800-\udfff]")  # from JSON "\ud800" escapes; unenc
 _CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _LINE_BREAKS = re.compile(r"\s+")
 
-__all__ = ["Article", "ArticleRecord", "LoadError", "Loaded", "UNKNOWN_DATE", "article_id_for",
+__all__ = ["Article", "LoadError", "Loaded", "UNKNOWN_DATE", "article_id_for",
            "iter_files", "load_file", "load_path", "make_article", "normalise_date"]
 
 
@@ -72,43 +70,56 @@ class Article(BaseModel):
         return hashlib.sha256("\x1f".join(fields).encode()).hexdigest()[:32]
 
 
-class ArticleRecord(BaseModel):
-    """The external shape of a JSON article record, validated at the boundary."""
-
-    id: str | int | None = None
-    title: str | None = None
-    source: str | None = None
-    url: str | None = None
-    date: Any = None  # read by index.dates: a bad date is a warning, not a bad record
-    text: str
-
-    @field_validator("text")
-    @classmethod
-    def _text_not_blank(cls, value: str) -> str:
-        if not value.strip():
-            raise ValueError("text is empty")
-        return value
-
-
 @dataclass
 class Loaded:
-    """What one file gave: its articles, and a (where, why) line per record skipped or changed."""
+    """What one file gave: its articles, and a (where, why) line per record skipped or changed.
+
+    Embedding costs per sentence, so a file may hold at most max_sentences_per_file of them:
+    the article that crosses the line is cut there, later records are counted and skipped.
+    """
 
     origin: str
+    limits: LoadLimits = DEFAULT_LIMITS
     articles: list[Article] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)
     warnings: list[tuple[str, str]] = field(default_factory=list)
+    sentences: int = 0
+    over_budget: int = 0
 
     def add(self, where: str, build: Callable[[list[str]], Article]) -> None:
         """Build one article; a LoadError skips only it, and its notes become warnings."""
+        if self.sentences >= self.limits.max_sentences_per_file:
+            self.over_budget += 1
+            return
         notes: list[str] = []
         try:
-            article = build(notes)
+            article = self._within_budget(build(notes), notes)
         except LoadError as exc:
             self.skipped.append((where, str(exc)))
             return
         self.articles.append(article)
         self.warnings += [(where, note) for note in notes]
+
+    def finish(self) -> Loaded:
+        """Report the records the sentence budget left out, in one line."""
+        if self.over_budget:
+            self.skipped.append((self.origin, (
+                f"{self.over_budget:,} records not read: the records before them hold "
+                f"{self.limits.max_sentences_per_file:,} sentences "
+                f"({self.limits.setting('max_sentences_per_file')})")))
+        return self
+
+    def _within_budget(self, article: Article, notes: list[str]) -> Article:
+        from index.chunking import split_sentences  # chunking imports this module
+
+        sentences = split_sentences(article.text)
+        room = self.limits.max_sentences_per_file - self.sentences
+        self.sentences += min(room, len(sentences))
+        if len(sentences) <= room:
+            return article
+        notes.append(f"text has {len(sentences):,} sentences; only the first {room:,} are "
+                     f"indexed ({self.limits.setting('max_sentences_per_file')})")
+        return article.model_copy(update={"text": article.text[:sentences[room - 1].end]})
 
 
 def make_article(text: str, origin: str, *, id: str | None = None, title: str | None = None,
@@ -144,19 +155,19 @@ def load_file(path: Path, limits: LoadLimits = DEFAULT_LIMITS) -> Loaded:
     if suffix not in SUPPORTED_SUFFIXES:
         raise LoadError(f"unsupported file type {suffix or '(none)'}")
     raw = read_text(path, limits)
-    loaded = Loaded(str(path))
+    loaded = Loaded(str(path), limits)
     reference = _file_day(path)
     if suffix in TEXT_SUFFIXES:
-        _load_single(loaded, _text_fields(raw, limits), limits, reference)
+        _load_single(loaded, _text_fields(raw, limits), reference)
     elif suffix in HTML_SUFFIXES:
         from index.html_text import html_fields
 
-        _load_single(loaded, html_fields(raw, limits), limits, reference)
-    elif suffix == ".json":
-        _load_json(raw, loaded, limits, reference)
+        _load_single(loaded, html_fields(raw, limits), reference)
     else:
-        _load_jsonl(raw, loaded, limits, reference)
-    return loaded
+        from index.records import load_json, load_jsonl
+
+        (load_json if suffix == ".json" else load_jsonl)(raw, loaded, reference)
+    return loaded.finish()
 
 
 def load_path(path: Path, limits: LoadLimits = DEFAULT_LIMITS) -> list[Article]:
@@ -168,12 +179,13 @@ def load_path(path: Path, limits: LoadLimits = DEFAULT_LIMITS) -> list[Article]:
     return loaded.articles
 
 
-def _load_single(loaded: Loaded, fields: dict, limits: LoadLimits, reference: dt.date | None) -> None:
-    notes: list[str] = []
+def _load_single(loaded: Loaded, fields: dict, reference: dt.date | None) -> None:
+    """A file that is one article: what fails it fails the file."""
     text = fields.pop("text")
-    loaded.articles.append(make_article(text, loaded.origin, **fields, limits=limits, notes=notes,
-                                        reference=reference))
-    loaded.warnings += [(loaded.origin, note) for note in notes]
+    loaded.add(loaded.origin, lambda notes: make_article(
+        text, loaded.origin, **fields, limits=loaded.limits, notes=notes, reference=reference))
+    if loaded.skipped:
+        raise LoadError(loaded.skipped[0][1])
 
 
 def _text_fields(raw: str, limits: LoadLimits) -> dict:
@@ -182,73 +194,6 @@ def _text_fields(raw: str, limits: LoadLimits) -> dict:
     fields["source"] = fields["source"] or meta.get("outlet")
     out = {k: (str(v) if isinstance(v, str | int | float) else None) for k, v in fields.items()}
     return {**out, "date": meta.get("date"), "text": text}
-
-
-def _load_json(raw: str, loaded: Loaded, limits: LoadLimits, reference: dt.date | None) -> None:
-    try:
-        data = json.loads(raw)
-    except json.JSONDecodeError as exc:
-        raise LoadError(f"invalid JSON at line {exc.lineno}: {exc.msg}") from exc
-    except RecursionError as exc:
-        raise LoadError("JSON nested too deeply") from exc
-    if not isinstance(data, list):
-        _add_record(loaded, data, loaded.origin, 1, limits, reference)
-        return
-    for i, record in enumerate(data[:limits.max_records_per_file], start=1):
-        _add_record(loaded, record, f"{loaded.origin} item {i}", i, limits, reference)
-    _over_records(loaded, len(data), limits)
-
-
-def _load_jsonl(raw: str, loaded: Loaded, limits: LoadLimits, reference: dt.date | None) -> None:
-    count = 0
-    for lineno, line in enumerate(raw.splitlines(), start=1):
-        if not line.strip():
-            continue
-        count += 1
-        if count > limits.max_records_per_file:
-            continue  # counted, not read
-        where = f"{loaded.origin}:{lineno}"
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as exc:
-            loaded.skipped.append((where, f"invalid JSON: {exc.msg}"))
-            continue
-        except RecursionError:
-            loaded.skipped.append((where, "JSON nested too deeply"))
-            continue
-        _add_record(loaded, record, where, lineno, limits, reference)
-    if count == 0:
-        raise LoadError("no records")
-    _over_records(loaded, count, limits)
-
-
-def _over_records(loaded: Loaded, count: int, limits: LoadLimits) -> None:
-    if count > limits.max_records_per_file:
-        loaded.skipped.append((loaded.origin, (
-            f"{count - limits.max_records_per_file:,} records after the first "
-            f"{limits.max_records_per_file:,} not read ({limits.setting('max_records_per_file')})")))
-
-
-def _add_record(loaded: Loaded, record: object, where: str, n: int, limits: LoadLimits,
-                reference: dt.date | None) -> None:
-    loaded.add(where, lambda notes: _record_article(record, loaded.origin, n, limits, notes,
-                                                    reference))
-
-
-def _record_article(record: object, origin: str, n: int, limits: LoadLimits, notes: list[str],
-                    reference: dt.date | None) -> Article:
-    if not isinstance(record, dict):
-        raise LoadError(f"expected an object with a 'text' field, not {type(record).__name__}")
-    try:
-        rec = ArticleRecord.model_validate(record)
-    except ValidationError as exc:
-        problem = exc.errors()[0]
-        where = ".".join(str(p) for p in problem["loc"]) or "record"
-        raise LoadError(f"{where}: {problem['msg']}") from exc
-    rec_id = str(rec.id) if rec.id is not None else f"{article_id_for(origin)}-{n}"
-    return make_article(rec.text, origin, id=rec_id, title=rec.title, source=rec.source,
-                        date=rec.date, url=rec.url, limits=limits, notes=notes,
-                        reference=reference)
 
 
 def _file_day(path: Path) -> dt.date | None:

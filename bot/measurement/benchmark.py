@@ -25,6 +25,7 @@ from bot.measurement.evaluation import percentile, load_questions
 from bot.settings import Settings
 from index.chunking import split_article
 from index.ingest import ingest
+from index.limits import CORPUS_LIMITS
 from index.store import ChunkStore, open_store
 
 Report = Callable[[str], None]
@@ -73,7 +74,7 @@ def bench_ingest(corpus: Path, embedder: Embeddings, limit: int, report: Report)
 def bench_reindex(corpus: Path, store: ChunkStore, embedder: Embeddings, report: Report) -> dict:
     """Re-index of the unchanged corpus (everything already stored)."""
     started = time.perf_counter()
-    done = ingest([corpus], store, embedder)
+    done = ingest([corpus], store, embedder, limits=CORPUS_LIMITS)
     seconds = time.perf_counter() - started
     report(f"re-index unchanged: {len(done.unchanged)} articles in {seconds:.2f} s "
            f"({done.chunks_written} chunks written)")
