@@ -3,7 +3,8 @@
 - ingest throughput (chunks/s) vs raw SentenceTransformer.encode of the same chunk texts;
 - re-index time of an unchanged corpus;
 - warm ask latency p50/p95 vs the baseline tutorial chain on the same questions;
-- cold `newsbot ask` wall time vs the bare import of torch + sentence-transformers.
+- cold `newsbot ask` wall time vs the bare import of torch + sentence-transformers;
+- peak memory and wall time of indexing the hostile corpus vs indexing seeds/ (bench_fuzz.py).
 """
 
 from __future__ import annotations
@@ -44,6 +45,9 @@ def run_bench(settings: Settings, corpus: Path, questions: Path, *, embedder: Em
                                  report))
     figures.update(bench_seed_latency(embedder, answerer_factory, report))
     figures.update(bench_cold_start(report))
+    from bot.measurement.bench_fuzz import bench_hostile_index
+
+    figures.update(bench_hostile_index(report))
     return figures
 
 
