@@ -57,11 +57,9 @@ def _good(corpus: HostileCorpus, name: str, data: str | bytes, article_id: str,
     return path
 
 
-def _bad(corpus: HostileCorpus, name: str, data: str | bytes | None, why: str,
-         where: str | None = None) -> None:
-    if data is not None:
-        _write(corpus, name, data)
-    corpus.skipped.append((where or name, why))
+def _bad(corpus: HostileCorpus, name: str, data: str | bytes, why: str) -> None:
+    _write(corpus, name, data)
+    corpus.skipped.append((name, why))
 
 
 def _front(meta: str, body: str = BODY) -> str:
