@@ -149,3 +149,15 @@ def test_a_file_with_a_skipped_record_is_not_pruned_from(tmp_path, store, fake_e
     feed.write_text('{"id": "a", "text": "One."}\n{"id": "b", "text": "Two."\n')  # b is broken
     report = ingest([docs], store, fake_embedder, prune=True)
     assert report.pruned == [] and set(store.articles()) == {"a", "b"}
+
+
+def test_the_chat_history_file_is_readable_by_its_owner_only(tmp_path, monkeypatch):
+    from bot.surfaces.repl import terminal_reader
+
+    history = tmp_path / "home" / "history"
+    history.parent.mkdir()
+    history.write_text("")
+    history.chmod(0o644)  # as an older newsbot, or libedit, left it
+    monkeypatch.setattr("builtins.input", lambda prompt: "a question")
+    assert terminal_reader(history)("> ") == "a question"
+    assert history.stat().st_mode & 0o777 == 0o600
