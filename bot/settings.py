@@ -10,6 +10,7 @@ from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.errors import ConfigError
+from index.limits import DEFAULT_LIMITS, LoadLimits
 
 
 class Settings(BaseSettings):
@@ -31,11 +32,24 @@ class Settings(BaseSettings):
     fetch_delay: float = Field(1.0, ge=0, description="Seconds between requests to one host.")
     fetch_timeout: float = Field(10.0, gt=0, description="Seconds to wait for a web server.")
     fetch_max_mb: float = Field(5.0, gt=0, description="Largest page or feed fetched, in MB.")
+    # Per-file bounds for `index` (index/limits.py says what each one guards against).
+    max_file_bytes: int = Field(DEFAULT_LIMITS.max_file_bytes, ge=1, le=2**31)
+    max_records_per_file: int = Field(DEFAULT_LIMITS.max_records_per_file, ge=1, le=10**7)
+    max_title_chars: int = Field(DEFAULT_LIMITS.max_title_chars, ge=10, le=10**5)
+    max_text_chars: int = Field(DEFAULT_LIMITS.max_text_chars, ge=100, le=10**8)
+    max_sentences_per_file: int = Field(DEFAULT_LIMITS.max_sentences_per_file, ge=1, le=10**8)
+    max_front_matter_bytes: int = Field(DEFAULT_LIMITS.max_front_matter_bytes, ge=0, le=10**7)
+    max_html_depth: int = Field(DEFAULT_LIMITS.max_html_depth, ge=1, le=10**4)
+    max_html_elements: int = Field(DEFAULT_LIMITS.max_html_elements, ge=1, le=10**7)
 
     @field_validator("llm")
     @classmethod
     def _strip_llm(cls, value: str) -> str:
         return value.strip() or "extractive"
+
+    def load_limits(self) -> LoadLimits:
+        """The loaders' per-file bounds, from the NEWSBOT_MAX_* settings."""
+        return LoadLimits(**{name: getattr(self, name) for name in LoadLimits.__dataclass_fields__})
 
 
 class SlackSettings(BaseSettings):

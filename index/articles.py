@@ -12,31 +12,38 @@ Metadata is optional everywhere. In .txt/.md files it may come as a YAML front-m
 
 Without it the title is the first line and the date is unknown. JSON records use the fields
 ``id, title, source, url, date, text`` (the shape of ../shared/eval).
+
+A bad record costs only itself: each record of a .json list or .jsonl file is read on its own,
+and a bad date, an over-long title or text is a warning, not a failure (see Loaded).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
-import json
 import re
-from collections.abc import Iterator
-from datetime import date, datetime
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
-from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict
+
+from index.dates import UNKNOWN_DATE, normalise_date, read_date
+from index.files import LoadError, iter_files, read_text
+from index.front_matter import split_front_matter
+from index.limits import DEFAULT_LIMITS, LoadLimits
 
 TEXT_SUFFIXES = {".txt", ".md", ".markdown"}
 HTML_SUFFIXES = {".html", ".htm"}
 JSON_SUFFIXES = {".json", ".jsonl", ".ndjson"}
 SUPPORTED_SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES | JSON_SUFFIXES
-UNKNOWN_DATE = "date unknown"
-_FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n---[ \t]*(?:\r?\n|\Z)", re.DOTALL)
 _ID_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+_SURROGATES = re.compile("[\ud800-\udfff]")  # from JSON "\ud800" escapes; unencodable
+_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_LINE_BREAKS = re.compile(r"\s+")
 
-
-class LoadError(Exception):
-    """A file that cannot become articles; the message says why, in one line."""
+__all__ = ["Article", "LoadError", "Loaded", "UNKNOWN_DATE", "article_id_for",
+           "iter_files", "load_file", "load_path", "make_article", "normalise_date"]
 
 
 class Article(BaseModel):
@@ -70,48 +77,78 @@ class Article(BaseModel):
         return hashlib.sha256("\x1f".join(fields).encode()).hexdigest()[:32]
 
 
-class ArticleRecord(BaseModel):
-    """The external shape of a JSON article record, validated at the boundary."""
+@dataclass
+class Loaded:
+    """What one file gave: its articles, and a (where, why) line per record skipped or changed.
 
-    id: str | int | None = None
-    title: str | None = None
-    source: str | None = None
-    url: str | None = None
-    date: str | date | datetime | None = None
-    text: str
+    Embedding costs per sentence, so a file may hold at most max_sentences_per_file of them:
+    the article that crosses the line is cut there, later records are counted and skipped.
+    """
 
-    @field_validator("text")
-    @classmethod
-    def _text_not_blank(cls, value: str) -> str:
-        if not value.strip():
-            raise ValueError("text is empty")
-        return value
+    origin: str
+    limits: LoadLimits = DEFAULT_LIMITS
+    articles: list[Article] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    warnings: list[tuple[str, str]] = field(default_factory=list)
+    sentences: int = 0
+    over_budget: int = 0
+
+    def add(self, where: str, build: Callable[[list[str]], Article]) -> None:
+        """Build one article; a LoadError skips only it, and its notes become warnings."""
+        if self.sentences >= self.limits.max_sentences_per_file:
+            self.over_budget += 1
+            return
+        notes: list[str] = []
+        try:
+            article = self._within_budget(build(notes), notes)
+        except LoadError as exc:
+            self.skipped.append((where, str(exc)))
+            return
+        self.articles.append(article)
+        self.warnings += [(where, note) for note in notes]
+
+    def finish(self) -> Loaded:
+        """Report the records the sentence budget left out, in one line."""
+        if self.over_budget:
+            self.skipped.append((self.origin, (
+                f"{self.over_budget:,} records not read: the records before them hold "
+                f"{self.limits.max_sentences_per_file:,} sentences "
+                f"({self.limits.setting('max_sentences_per_file')})")))
+        return self
+
+    def _within_budget(self, article: Article, notes: list[str]) -> Article:
+        from index.chunking import split_sentences  # chunking imports this module
+
+        sentences = split_sentences(article.text)
+        room = self.limits.max_sentences_per_file - self.sentences
+        self.sentences += min(room, len(sentences))
+        if len(sentences) <= room:
+            return article
+        notes.append(f"text has {len(sentences):,} sentences; only the first {room:,} are "
+                     f"indexed ({self.limits.setting('max_sentences_per_file')})")
+        return article.model_copy(update={"text": article.text[:sentences[room - 1].end]})
 
 
-def make_article(
-    text: str,
-    origin: str,
-    *,
-    id: str | None = None,
-    title: str | None = None,
-    source: str | None = None,
-    date: object = None,
-    url: str | None = None,
-) -> Article:
-    """Build an Article, filling in the documented fallbacks for missing metadata."""
-    text = _normalise_text(text)
+def make_article(text: str, origin: str, *, id: str | None = None, title: str | None = None,
+                 source: str | None = None, date: object = None, url: str | None = None,
+                 limits: LoadLimits = DEFAULT_LIMITS, notes: list[str] | None = None,
+                 reference: dt.date | None = None) -> Article:
+    """Build an Article, filling in the documented fallbacks and keeping within the limits.
+
+    What had to change (a date that is not a date, a title or text cut short) is appended to
+    notes, one line each; reference is the time relative dates count from.
+    """
+    notes = notes if notes is not None else []
+    text = _normalise_text(_clean(text))
     if not text:
         raise LoadError("no article text")
-    fallback_title, _ = _first_line(text)
+    text = _cut_text(text, limits, notes)
+    stored_date, date_note = read_date(date, reference)
+    notes += [date_note] if date_note else []
     return Article(
         id=_clean_id(id) if id is not None else article_id_for(origin),
-        title=(title or "").strip() or fallback_title,
-        source=(source or "").strip(),
-        date=normalise_date(date),
-        url=(url or "").strip(),
-        text=text,
-        origin=origin,
-    )
+        title=_cut_title(_one_line(title) or _first_line(text), limits, notes),
+        source=_one_line(source), date=stored_date, url=_one_line(url), text=text, origin=origin)
 
 
 def article_id_for(origin: str) -> str:
@@ -119,152 +156,66 @@ def article_id_for(origin: str) -> str:
     return _clean_id(Path(origin).stem)
 
 
-def normalise_date(value: object) -> str:
-    """Dates become YYYY-MM-DD where they can be read, else they are kept as written."""
-    if value is None or value == "":
-        return UNKNOWN_DATE
-    if isinstance(value, datetime):
-        return value.date().isoformat()
-    if isinstance(value, date):
-        return value.isoformat()
-    text = str(value).strip()
-    try:
-        return datetime.fromisoformat(text.replace("Z", "+00:00")).date().isoformat()
-    except ValueError:
-        return text or UNKNOWN_DATE
-
-
-def load_path(path: Path) -> list[Article]:
-    """Read one file into articles, or raise LoadError with a one-line reason."""
+def load_file(path: Path, limits: LoadLimits = DEFAULT_LIMITS) -> Loaded:
+    """Read one file into articles; LoadError (one line) when nothing of it can be read."""
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
         raise LoadError(f"unsupported file type {suffix or '(none)'}")
-    raw = _read_text(path)
-    origin = str(path)
+    raw = read_text(path, limits)
+    loaded = Loaded(str(path), limits)
+    reference = _file_day(path)
     if suffix in TEXT_SUFFIXES:
-        return [_load_text(raw, origin)]
-    if suffix in HTML_SUFFIXES:
-        return [_load_html(raw, origin)]
-    if suffix == ".json":
-        return _load_json(raw, origin)
-    return _load_jsonl(raw, origin)
+        _load_single(loaded, _text_fields(raw, limits), reference)
+    elif suffix in HTML_SUFFIXES:
+        from index.html_text import html_fields
+
+        _load_single(loaded, html_fields(raw, limits), reference)
+    else:
+        from index.records import load_json, load_jsonl
+
+        (load_json if suffix == ".json" else load_jsonl)(raw, loaded, reference)
+    return loaded.finish()
 
 
-def iter_files(paths: list[Path]) -> Iterator[Path]:
-    """Every candidate file under the given files and folders, sorted, hidden files skipped."""
-    for path in paths:
-        if path.is_dir():
-            for child in sorted(path.rglob("*")):
-                hidden = any(part.startswith(".") for part in child.relative_to(path).parts)
-                if child.is_file() and not hidden:
-                    yield child
-        else:
-            yield path
+def load_path(path: Path, limits: LoadLimits = DEFAULT_LIMITS) -> list[Article]:
+    """The articles of one file; LoadError when it holds none (the first problem says why)."""
+    loaded = load_file(path, limits)
+    if not loaded.articles:
+        where, why = loaded.skipped[0] if loaded.skipped else (str(path), "no records")
+        raise LoadError(f"{why} ({where})" if where != str(path) else why)
+    return loaded.articles
 
 
-def _read_text(path: Path) -> str:
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise LoadError(f"cannot read: {exc.strerror or exc}") from exc
-    if not data.strip():
-        raise LoadError("empty file")
-    if b"\x00" in data[:8192]:
-        raise LoadError("binary file, not text")
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise LoadError(f"not UTF-8 text (bad byte at offset {exc.start})") from exc
+def _load_single(loaded: Loaded, fields: dict, reference: dt.date | None) -> None:
+    """A file that is one article: what fails it fails the file."""
+    text = fields.pop("text")
+    loaded.add(loaded.origin, lambda notes: make_article(
+        text, loaded.origin, **fields, limits=loaded.limits, notes=notes, reference=reference))
+    if loaded.skipped:
+        raise LoadError(loaded.skipped[0][1])
 
 
-def _load_text(raw: str, origin: str) -> Article:
-    meta: dict = {}
-    match = _FRONT_MATTER.match(raw)
-    if match:
-        try:
-            meta = yaml.safe_load(match.group(1)) or {}
-        except yaml.YAMLError as exc:
-            raise LoadError(f"front matter is not valid YAML ({_first_yaml_problem(exc)})") from exc
-        if not isinstance(meta, dict):
-            raise LoadError("front matter must be 'key: value' lines")
-        raw = raw[match.end():]
-    fields = {k: meta.get(k) for k in ("id", "title", "source", "date", "url")}
+def _text_fields(raw: str, limits: LoadLimits) -> dict:
+    meta, text = split_front_matter(raw, limits)
+    fields = {k: meta.get(k) for k in ("id", "title", "source", "url")}
     fields["source"] = fields["source"] or meta.get("outlet")
-    return make_article(raw, origin, **{k: _str_or_none(v, k) for k, v in fields.items()})
+    out = {k: (str(v) if isinstance(v, str | int | float) else None) for k, v in fields.items()}
+    return {**out, "date": meta.get("date"), "text": text}
 
 
-def _load_html(raw: str, origin: str) -> Article:
-    """trafilatura's extraction (as for web pages); BeautifulSoup where it finds no text."""
-    from index.extract import extract_fields
-
+def _file_day(path: Path) -> dt.date | None:
     try:
-        data = extract_fields(raw)
-    except LoadError:
-        return _load_html_soup(raw, origin)
-    return make_article(data.get("text") or "", origin, title=data.get("title"),
-                        source=data.get("source-hostname"), date=data.get("date"),
-                        url=data.get("source"))
+        return dt.datetime.fromtimestamp(path.stat().st_mtime).date()
+    except (OSError, OverflowError, ValueError):
+        return None
 
 
-def _load_html_soup(raw: str, origin: str) -> Article:
-    """The article text under <article>/<main>/<body>, minus scripts, navigation and footers."""
-    from bs4 import BeautifulSoup  # imported here: only HTML needs it
-
-    soup = BeautifulSoup(raw, "html.parser")
-    meta = {
-        "title": _meta(soup, "og:title") or (soup.title.get_text(strip=True) if soup.title else None),
-        "source": _meta(soup, "og:site_name"),
-        "date": _meta(soup, "article:published_time") or _meta(soup, "date"),
-        "url": _meta(soup, "og:url") or _canonical(soup),
-    }
-    for tag in soup(["script", "style", "noscript", "nav", "header", "footer", "aside", "form",
-                     "iframe", "svg", "button", "template"]):
-        tag.decompose()
-    body = soup.find("article") or soup.find("main") or soup.body or soup
-    blocks = [el.get_text(" ", strip=True) for el in body.find_all(["h1", "h2", "h3", "p", "li"])]
-    text = "\n".join(b for b in blocks if b) or body.get_text("\n", strip=True)
-    if not meta["title"]:
-        heading = body.find("h1")
-        meta["title"] = heading.get_text(" ", strip=True) if heading else None
-    return make_article(text, origin, **meta)
+def _clean(text: str) -> str:
+    return _CONTROLS.sub(" ", _SURROGATES.sub("\ufffd", text))
 
 
-def _load_json(raw: str, origin: str) -> list[Article]:
-    try:
-        data = json.loads(raw)
-    except json.JSONDecodeError as exc:
-        raise LoadError(f"invalid JSON at line {exc.lineno}: {exc.msg}") from exc
-    records = data if isinstance(data, list) else [data]
-    return [_record_article(rec, origin, f"item {i + 1}") for i, rec in enumerate(records)]
-
-
-def _load_jsonl(raw: str, origin: str) -> list[Article]:
-    articles = []
-    for lineno, line in enumerate(raw.splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise LoadError(f"invalid JSON on line {lineno}: {exc.msg}") from exc
-        articles.append(_record_article(record, origin, f"line {lineno}"))
-    if not articles:
-        raise LoadError("no records")
-    return articles
-
-
-def _record_article(record: object, origin: str, where: str) -> Article:
-    if not isinstance(record, dict):
-        raise LoadError(f"{where}: expected an object with a 'text' field")
-    try:
-        rec = ArticleRecord.model_validate(record)
-    except ValidationError as exc:
-        problem = exc.errors()[0]
-        field = ".".join(str(p) for p in problem["loc"]) or "record"
-        raise LoadError(f"{where}: {field}: {problem['msg']}") from exc
-    rec_id = str(rec.id) if rec.id is not None else f"{article_id_for(origin)}-{where.split()[-1]}"
-    return make_article(rec.text, origin, id=rec_id, title=rec.title, source=rec.source,
-                        date=rec.date, url=rec.url)
+def _one_line(value: str | None) -> str:
+    return _LINE_BREAKS.sub(" ", _clean(value or "")).strip()
 
 
 def _normalise_text(text: str) -> str:
@@ -272,38 +223,35 @@ def _normalise_text(text: str) -> str:
     return "\n".join(line.rstrip() for line in text.strip().split("\n"))
 
 
-def _first_line(text: str) -> tuple[str, int]:
+def _cut_text(text: str, limits: LoadLimits, notes: list[str]) -> str:
+    limit = limits.max_text_chars
+    if len(text) <= limit:
+        return text
+    cut = text[:limit]
+    end = max(cut.rfind(". "), cut.rfind("\n"))
+    cut = cut[:end + 1].rstrip() if end > limit * 0.8 else cut
+    notes.append(f"text is {len(text):,} characters; only the first {len(cut):,} are indexed "
+                 f"({limits.setting('max_text_chars')})")
+    return cut
+
+
+def _cut_title(title: str, limits: LoadLimits, notes: list[str]) -> str:
+    if len(title) <= limits.max_title_chars:
+        return title
+    notes.append(f"title is {len(title):,} characters; cut to {limits.max_title_chars} "
+                 f"({limits.setting('max_title_chars')})")
+    return title[:limits.max_title_chars - 1].rstrip() + "…"
+
+
+def _first_line(text: str) -> str:
     line = text.split("\n", 1)[0].strip().lstrip("#").strip()
     if len(line) > 120:
         line = line[:117].rsplit(" ", 1)[0] + "..."
-    return line, len(line)
+    return line
 
 
 def _clean_id(value: str) -> str:
     cleaned = _ID_UNSAFE.sub("-", str(value).strip()).strip("-")
     if not cleaned:
         raise LoadError("article id is empty")
-    return cleaned
-
-
-def _str_or_none(value: object, key: str) -> str | None:
-    if value is None:
-        return None
-    if key == "date":
-        return normalise_date(value)
-    return str(value)
-
-
-def _meta(soup: object, name: str) -> str | None:
-    tag = soup.find("meta", attrs={"property": name}) or soup.find("meta", attrs={"name": name})
-    content = tag.get("content") if tag else None
-    return content.strip() if content else None
-
-
-def _canonical(soup: object) -> str | None:
-    link = soup.find("link", attrs={"rel": "canonical"})
-    return link.get("href") if link else None
-
-
-def _first_yaml_problem(exc: yaml.YAMLError) -> str:
-    return str(getattr(exc, "problem", None) or exc).splitlines()[0]
+    return cleaned[:200]

@@ -13,7 +13,8 @@ from pathlib import Path
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
-from index.articles import Article, LoadError, iter_files, load_path
+from index.articles import Article, LoadError, Loaded, iter_files, load_file
+from index.limits import DEFAULT_LIMITS, LoadLimits
 from index.chunking import Chunk, Sentence, index_hash, split_article, split_sentences, version_of
 from index.store import ChunkStore, IndexedArticle, now_iso, pack_vectors
 from index.stories import StoryBook
@@ -37,6 +38,7 @@ class IngestReport:
     unchanged: list[str] = field(default_factory=list)
     pruned: list[str] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (file or article, reason)
+    warnings: list[tuple[str, str]] = field(default_factory=list)  # indexed, but changed: why
     chunks_written: int = 0
     chunks_total: int = 0
     seconds: float = 0.0
@@ -55,25 +57,29 @@ def chunk_vectors(chunks: list[Chunk], sentence_vecs: np.ndarray, title_vec: np.
 
 
 def ingest(paths: list[Path], store: ChunkStore, embedder: Embeddings, *, prune: bool = False,
-           progress: Progress | None = None, stories: StoryBook | None = None) -> IngestReport:
+           progress: Progress | None = None, stories: StoryBook | None = None,
+           limits: LoadLimits = DEFAULT_LIMITS,
+           file_progress: Progress | None = None) -> IngestReport:
     """Bring the index in line with the articles under paths; never loses indexed data.
 
     Files are read, embedded and written a batch at a time, so memory does not grow with the
-    corpus. progress(files done, files in all) is called after each batch. With stories, new
-    and changed articles join their near-duplicate group (see write_articles).
+    corpus. progress is told (articles embedded, of those seen so far) after each batch;
+    file_progress (files read, of total) after each file. With stories, new and changed
+    articles join their near-duplicate group (see write_articles).
     """
     started = time.perf_counter()
-    missing = [str(p) for p in paths if not p.exists()]
+    missing = [str(p) for p in paths if not _exists(p)]
     if missing:
         raise IngestError(f"no such file or folder: {', '.join(missing)}")
     report = IngestReport()
     with writing(store):
         indexed = store.articles()
-        files = list(iter_files(paths))
+        files = list(iter_files(paths, report.skipped))
         present: dict[str, str] = {}  # article id -> the file it came from
         loaded: set[str] = set()
-        articles = _iter_articles(files, indexed, report, present, loaded, progress)
-        _write(_plan(articles, indexed, report), store, embedder, report, stories, indexed)
+        articles = _iter_articles(files, indexed, report, present, loaded, limits, file_progress)
+        _write(_plan(articles, indexed, report), store, embedder, report, stories, indexed,
+               progress)
         if prune:
             _prune(present, loaded, indexed, store, report)
             if stories is not None:
@@ -116,26 +122,52 @@ def writing(store: ChunkStore) -> Iterator[None]:
 
 
 def _iter_articles(files: list[Path], indexed: dict[str, IndexedArticle], report: IngestReport,
-                   present: dict[str, str], loaded: set[str],
-                   progress: Progress | None) -> Iterator[Article]:
-    """Each file's articles in turn; ids already taken (in this run or by another file) skipped."""
+                   present: dict[str, str], loaded: set[str], limits: LoadLimits,
+                   file_progress: Progress | None) -> Iterator[Article]:
+    """Each file's good articles in turn; each bad file, record or taken id costs one line.
+
+    Only files read without a skipped record count as loaded for --prune: a line that failed to
+    parse may be the record that now seems to be gone.
+    """
     for done, path in enumerate(files, 1):
-        try:
-            found = load_path(path)
-        except LoadError as exc:
-            report.skipped.append((str(path), str(exc)))
-            found = []
-        else:
+        found = _load_one(path, limits, report)
+        if file_progress:
+            file_progress(done, len(files))
+        if found is None:
+            continue
+        if not found.skipped:
             loaded.add(str(path))
-        for article in found:
+        for article in found.articles:
             clash = present.get(article.id) or getattr(_clash(article, indexed), "origin", None)
             if clash is not None:
-                report.skipped.append((f"{path} [{article.id}]", f"id already used by {clash}"))
+                report.skipped.append((f"{path} (id {article.id})",
+                                       f"id {article.id!r} already used by {clash}"))
                 continue
             present[article.id] = article.origin
             yield article
-        if progress:
-            progress(done, len(files))
+
+
+def _load_one(path: Path, limits: LoadLimits, report: IngestReport) -> Loaded | None:
+    """One file's articles, its problems added to the report; None if none of it was read."""
+    try:
+        found = load_file(path, limits)
+    except LoadError as exc:
+        report.skipped.append((str(path), str(exc)))
+        return None
+    except Exception as exc:  # a loader bug on one hostile file must not stop the others
+        log.debug("loading %s failed", path, exc_info=True)
+        report.skipped.append((str(path), f"could not be read ({type(exc).__name__})"))
+        return None
+    report.skipped += found.skipped
+    report.warnings += found.warnings
+    return found
+
+
+def _exists(path: Path) -> bool:
+    try:
+        return path.exists() or path.is_symlink()
+    except (OSError, ValueError):  # a name too long for the file system, say
+        return False
 
 
 def _clash(article: Article, indexed: dict[str, IndexedArticle]) -> IndexedArticle | None:
@@ -173,7 +205,9 @@ def _plan(articles: Iterator[Article], indexed: dict[str, IndexedArticle],
 
 def _write(articles: Iterator[Article], store: ChunkStore, embedder: Embeddings,
            report: IngestReport, stories: StoryBook | None = None,
-           indexed: dict[str, IndexedArticle] | None = None) -> None:
+           indexed: dict[str, IndexedArticle] | None = None,
+           progress: Progress | None = None) -> None:
+    done = 0
     for batch in _batches(articles):
         touched: set[str] = set()
         if stories is not None:
@@ -182,6 +216,9 @@ def _write(articles: Iterator[Article], store: ChunkStore, embedder: Embeddings,
         texts = [t for a, sents in splits for t in [a.title, *(s.text for s in sents)]]
         vectors = np.asarray(embedder.embed_documents(texts), dtype=np.float32)
         store_batch(splits, vectors, store, report)
+        done += len(batch)
+        if progress:
+            progress(done, len(report.new) + len(report.updated))
         if touched:
             _restamp_stories(touched, {a.id for a in batch}, stories, indexed or {}, store)
 

@@ -75,7 +75,7 @@ def test_json_file_may_hold_one_record_or_a_list(tmp_path):
     ("blob.txt", b"\x89PNG\r\n\x1a\n\x00\x00\x00", "binary file"),
     ("latin.txt", "Caf\xe9 news".encode("latin-1"), "not UTF-8"),
     ("bad.json", b"{not json", "invalid JSON"),
-    ("bad.jsonl", b'{"id": "a", "text": "ok"}\n{broken\n', "line 2"),
+    ("bad.jsonl", b'{broken\n', "bad.jsonl:1"),
     ("notext.jsonl", b'{"id": "a", "title": "no text"}\n', "text"),
     ("blank.jsonl", b'{"id": "a", "text": "   "}\n', "text is empty"),
     ("image.png", b"whatever", "unsupported file type .png"),

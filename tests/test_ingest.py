@@ -88,7 +88,8 @@ def test_an_id_already_used_by_another_existing_file_is_skipped(tmp_path, store,
     _write(two, "same.txt", "From folder two.")
     ingest([one], store, fake_embedder)
     report = ingest([two], store, fake_embedder)
-    assert report.new == [] and "id already used by" in report.skipped[0][1]
+    assert report.new == [] and report.skipped == [
+        (f"{two / 'same.txt'} (id same)", f"id 'same' already used by {one / 'same.txt'}")]
     assert store.collection.get()["documents"] == ["From folder one."]
 
 

@@ -27,6 +27,10 @@ from bot.answering.extractive import Draft, content_terms
 
 ABSTAIN_TEXT = "I couldn't find that in the indexed articles."
 MAX_QUESTION_CHARS = 2000
+# Control characters (a line of NUL bytes) are not text; lone surrogates come from bytes that
+# were not UTF-8 (argv decodes them with surrogateescape) and cannot be encoded again.
+_NOT_TEXT = re.compile("[\x00-\x1f\x7f-\x9f]")
+_SURROGATES = re.compile("[\ud800-\udfff]+")
 _FOLLOWUP_LEAD = re.compile(r"^\W*(and|but|also|so|then|what about|how about|and what about)\b",
                             re.I)
 _ANAPHORA = re.compile(r"\b(it|its|they|them|their|he|she|his|her|him|that|those|these|there|this)\b",
@@ -127,7 +131,7 @@ class Answerer:
 
 def validate_question(question: str | None) -> str:
     """A usable question, or a UsageError saying what is wrong with it."""
-    text = " ".join((question or "").split())
+    text = " ".join(clean_input(question).split())
     if not text:
         raise UsageError("The question is empty: ask something, e.g. "
                          "\"How many US troops are in Korea?\"")
@@ -135,6 +139,12 @@ def validate_question(question: str | None) -> str:
         raise UsageError(f"The question is too long ({len(text)} characters; "
                          f"the limit is {MAX_QUESTION_CHARS}).")
     return text
+
+
+def clean_input(text: str | None) -> str:
+    """Typed or received text as plain text: control characters become spaces, undecodable
+    bytes one replacement character."""
+    return _NOT_TEXT.sub(" ", _SURROGATES.sub("\ufffd", text or ""))
 
 
 def _timed(name: str, step: Runnable | Callable) -> Runnable:

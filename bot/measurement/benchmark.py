@@ -5,6 +5,7 @@
 - warm ask latency p50/p95 vs the baseline tutorial chain on the same questions;
 - cold `newsbot ask` wall time vs the bare import of torch + sentence-transformers;
 - Slack HTTP mode: ack latency and resets for 50 and 200 concurrent events (bench_slack.py).
+- peak memory and wall time of indexing the hostile corpus vs indexing seeds/ (bench_fuzz.py).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from bot.measurement.evaluation import percentile, load_questions
 from bot.settings import Settings
 from index.chunking import split_article
 from index.ingest import ingest
+from index.limits import CORPUS_LIMITS
 from index.store import ChunkStore, open_store
 
 Report = Callable[[str], None]
@@ -46,6 +48,9 @@ def run_bench(settings: Settings, corpus: Path, questions: Path, *, embedder: Em
     figures.update(bench_seed_latency(embedder, answerer_factory, report))
     figures.update(bench_cold_start(report))
     figures.update(bench_slack(embedder, answerer_factory, report))
+    from bot.measurement.bench_fuzz import bench_hostile_index
+
+    figures.update(bench_hostile_index(report))
     return figures
 
 
@@ -76,7 +81,7 @@ def bench_ingest(corpus: Path, embedder: Embeddings, limit: int, report: Report)
 def bench_reindex(corpus: Path, store: ChunkStore, embedder: Embeddings, report: Report) -> dict:
     """Re-index of the unchanged corpus (everything already stored)."""
     started = time.perf_counter()
-    done = ingest([corpus], store, embedder)
+    done = ingest([corpus], store, embedder, limits=CORPUS_LIMITS)
     seconds = time.perf_counter() - started
     report(f"re-index unchanged: {len(done.unchanged)} articles in {seconds:.2f} s "
            f"({done.chunks_written} chunks written)")

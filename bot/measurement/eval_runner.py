@@ -17,6 +17,7 @@ from bot.measurement.evaluation import (EvalQuestion, Response, Scored, corpus_c
 from bot.errors import UsageError
 from bot.settings import Settings
 from index.articles import Article, LoadError, load_path
+from index.limits import CORPUS_LIMITS
 from index.ingest import ingest
 from index.store import ChunkStore, open_store
 
@@ -82,7 +83,7 @@ def load_corpus(corpus: Path) -> list[Article]:
     if not corpus.is_file():
         raise UsageError(f"no such corpus file: {corpus}")
     try:
-        return load_path(corpus)
+        return load_path(corpus, CORPUS_LIMITS)
     except LoadError as exc:
         raise UsageError(f"{corpus}: {exc}") from exc
 
@@ -93,7 +94,8 @@ def prepare_index(settings: Settings, corpus: Path, embedder: Embeddings,
     name, digest = corpus_collection(corpus)
     store = open_store(settings.home, settings.chroma_url, name)
     if store.info().get("corpus_hash") != digest:
-        report = ingest([corpus], store, embedder, progress=_stage(progress, "indexing corpus"))
+        report = ingest([corpus], store, embedder, progress=_stage(progress, "indexing corpus"),
+                        limits=CORPUS_LIMITS)
         log.info("eval corpus indexed: %d articles, %d chunks in %.1f s",
                  len(report.new) + len(report.updated), report.chunks_written, report.seconds)
         store.set_info({**store.info(), "corpus_hash": digest})

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from bot.errors import NewsbotError, UsageError
 from bot.settings import Settings, load_settings
+from bot.surfaces.plain import one_line, say, tolerate_bad_bytes
 
 log = logging.getLogger("newsbot")
 SAMPLE_QUESTION = "How many US troops are in Korea?"
@@ -18,8 +19,12 @@ SAMPLE_QUESTION = "How many US troops are in Korea?"
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `newsbot` command; returns the exit code."""
+    tolerate_bad_bytes()
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse: --help (0) or one line from OneLineParser.error (2)
+        return exc.code if isinstance(exc.code, int) else 2
     configure_logging(args.verbose)
     try:
         settings = load_settings(home=args.home, llm=getattr(args, "llm", None))
@@ -30,16 +35,25 @@ def main(argv: list[str] | None = None) -> int:
         return report_error(exc, args.verbose)
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """argparse, but a bad command line gets one line (and --help), like every other error."""
+
+    def error(self, message: str) -> None:
+        """Print one line naming the problem, then exit 2."""
+        print(f"{self.prog}: {one_line(message)} (see {self.prog} --help)", file=sys.stderr)
+        raise SystemExit(2)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with one sub-command per surface."""
-    parser = argparse.ArgumentParser(prog="newsbot", description=(
+    parser = OneLineParser(prog="newsbot", description=(
         "Answers questions about news articles, with numbered citations. Offline by default."))
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more logging (-vv: debug)")
     parser.add_argument("--home", type=Path, help="index folder (default $NEWSBOT_HOME or ./.newsbot)")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("index", help="add or update articles from files, folders and URLs")
-    p.add_argument("paths", nargs="*", default=["seeds"], help=(
+    p.add_argument("paths", nargs="*", type=source_argument, default=["seeds"], help=(
         "files or folders, or http(s) URLs of articles, RSS/Atom feeds or sitemaps "
         "(default: seeds/)"))
     p.add_argument("--prune", action="store_true", help="remove articles whose source is gone")
@@ -53,7 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(run=cmd_ask)
 
     p = sub.add_parser("chat", help="interactive questions and follow-ups (reads stdin if piped)")
-    p.add_argument("--index", dest="index_paths", type=Path, nargs="+", metavar="PATH",
+    p.add_argument("--index", dest="index_paths", type=path_argument, nargs="+", metavar="PATH",
                    help="index these files or folders first")
     p.add_argument("--ask", dest="first_question", metavar="QUESTION",
                    help="answer this question before reading input")
@@ -132,12 +146,19 @@ def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
             make_keyword_index(settings, store).catch_up(store)
             return 1 if len(failed) == len(urls) else 0
     report = index_with_progress(paths, store, embedder, prune=args.prune,
-                                 stories=open_stories(settings.home))
+                                 limits=settings.load_limits(), stories=open_stories(settings.home))
     make_keyword_index(settings, store).catch_up(store)  # so the next bot starts with it current
-    console().print(summary_line(report, paths))
-    for where, why in report.skipped:
-        console().print(f"  skipped {where}: {why}", style="yellow", highlight=False)
+    say_report(report, paths)
     return 0
+
+
+def say_report(report, paths: list[Path]) -> None:
+    """The summary line, then one line per skipped file or record and per warning."""
+    say(summary_line(report, paths))
+    for where, why in report.skipped:
+        say(f"skipped {where}: {why}", "yellow", indent="  ")
+    for where, why in report.warnings:
+        say(f"warning {where}: {why}", "dim", indent="  ")
 
 
 def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
@@ -172,8 +193,9 @@ def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
     if args.index_paths:
         from bot.surfaces.progress import index_with_progress
 
-        report = index_with_progress(args.index_paths, store, embedder)
-        console().print(summary_line(report, args.index_paths))
+        report = index_with_progress(args.index_paths, store, embedder,
+                                     limits=settings.load_limits())
+        say_report(report, args.index_paths)
     answerer = build_answerer(settings, store=store, embedder=embedder, follow=True)
     interactive = sys.stdin.isatty()
     read = terminal_reader(settings.home / "history") if interactive else stream_reader(sys.stdin)
@@ -265,7 +287,7 @@ def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
 
         text = status_text(status) + ("\n" + sources_text(status["sources"])
                                       if status["sources"] else "")
-        console().print(text, highlight=False)
+        console().print(text, highlight=False, markup=False)
     return 0
 
 
@@ -295,6 +317,20 @@ def cmd_slack(args: argparse.Namespace, settings: Settings) -> int:
     return serve(settings, load_slack_settings(), host=args.host, port=args.port)
 
 
+def source_argument(text: str) -> str:
+    """An argparse type: a file or folder path, or an http(s) URL; never empty."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("an empty path names no file or folder")
+    return text
+
+
+def path_argument(text: str) -> Path:
+    """An argparse type: a file or folder path; an empty one would mean the current folder."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("an empty path names no file or folder")
+    return Path(text)
+
+
 def port_number(text: str) -> int:
     """An argparse type: a TCP port, 0 (any free port) to 65535."""
     if not text.isdigit() or int(text) > 65535:
@@ -307,7 +343,8 @@ def summary_line(report, paths: list[Path]) -> str:
     where = ", ".join(str(p) for p in paths)
     return (f"Indexed {where}: {len(report.new)} new, {len(report.updated)} updated, "
             f"{len(report.unchanged)} unchanged, {len(report.pruned)} pruned, "
-            f"{len(report.skipped)} skipped · {report.chunks_written} chunks written, "
+            f"{len(report.skipped)} skipped, {len(report.warnings)} warnings · "
+            f"{report.chunks_written} chunks written, "
             f"{report.chunks_total} in the index · {report.seconds:.1f} s")
 
 
@@ -333,10 +370,10 @@ def report_error(exc: Exception, verbose: int) -> int:
     if verbose:
         log.exception("failed")
     if isinstance(exc, NewsbotError):
-        print(f"newsbot: {exc}", file=sys.stderr)
+        print(f"newsbot: {one_line(exc)}", file=sys.stderr)
         return exc.exit_code
     if isinstance(exc, (IngestError, StoreError, LoadError)):
-        print(f"newsbot: {exc}", file=sys.stderr)
+        print(f"newsbot: {one_line(exc)}", file=sys.stderr)
         return 2 if isinstance(exc, IngestError) else 1
     first = (str(exc).splitlines() or [""])[0][:300]
     print(f"newsbot: unexpected error: {type(exc).__name__}: {first} (run with -v for details)",

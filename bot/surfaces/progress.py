@@ -1,4 +1,4 @@
-"""Terminal output helpers: one rich Console, and ingest with a progress bar on a terminal."""
+"""Terminal output helpers: one rich Console, and ingest with progress bars on a terminal."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from langchain_core.embeddings import Embeddings
 from rich.console import Console
 
 from index.ingest import IngestReport, ingest
+from index.limits import DEFAULT_LIMITS, LoadLimits
 from index.store import ChunkStore
 from index.stories import StoryBook
 
@@ -22,20 +23,15 @@ def console() -> Console:
 
 
 def index_with_progress(paths: list[Path], store: ChunkStore, embedder: Embeddings, *,
-                        prune: bool = False, stories: StoryBook | None = None) -> IngestReport:
-    """Run ingest, with a progress bar when stdout is a terminal."""
+                        prune: bool = False, limits: LoadLimits = DEFAULT_LIMITS,
+                        stories: StoryBook | None = None) -> IngestReport:
+    """Run ingest, with a bar for files read and one for articles embedded on a terminal."""
     if not console().is_terminal:
-        return ingest(paths, store, embedder, prune=prune, stories=stories)
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
-
-    with Progress("[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
-                  TimeRemainingColumn(), console=console(), transient=True) as bar:
-        task = bar.add_task("embedding articles", total=None)
-
-        def _update(done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total)
-
-        return ingest(paths, store, embedder, prune=prune, progress=_update, stories=stories)
+        return ingest(paths, store, embedder, prune=prune, limits=limits, stories=stories)
+    with stage_progress() as update:
+        return ingest(paths, store, embedder, prune=prune, limits=limits, stories=stories,
+                      file_progress=lambda done, total: update("reading files", done, total),
+                      progress=lambda done, total: update("embedding articles", done, total))
 
 
 @contextmanager

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol
@@ -10,7 +11,7 @@ from typing import Protocol
 from rich.console import Console
 from rich.text import Text
 
-from bot.answering.answer import Answer, Answerer, Turn
+from bot.answering.answer import Answer, Answerer, Turn, clean_input
 from bot.errors import NewsbotError
 from bot.surfaces.render import answer_text, preview_note, sources_text
 
@@ -54,7 +55,7 @@ class Repl:
         """Loop until :quit or end of input; returns the exit code."""
         while True:
             try:
-                line = self.read(PROMPT).strip()
+                line = clean_input(self.read(PROMPT)).strip()  # NULs alone are no question
             except EOFError:
                 return 0
             except KeyboardInterrupt:
@@ -78,11 +79,12 @@ class Repl:
         elif name in ("h", "help", "?"):
             self.write(HELP)
         else:
-            self.write(f"Unknown command {line!r}. Try :help.")
+            self.write(Text(f"Unknown command {line!r}. Try :help."))  # "[/x]" is not markup
         return None
 
     def ask(self, question: str) -> None:
         """Answer one question and remember it for follow-ups."""
+        question = clean_input(question)
         if self.echo:
             self.write(Text(f"» {question}", style="dim"))
         streamed: list[str] = []
@@ -158,6 +160,7 @@ def terminal_reader(history_file: Path | None) -> Reader:
     if history_file is not None:
         try:
             history_file.parent.mkdir(parents=True, exist_ok=True)
+            make_private(history_file)
             if history_file.exists():
                 readline.read_history_file(history_file)
         except OSError:
@@ -174,6 +177,15 @@ def terminal_reader(history_file: Path | None) -> Reader:
         return line
 
     return _read
+
+
+def make_private(path: Path) -> None:
+    """Create path, or tighten it, so only its owner may read it: it holds the user's questions.
+
+    GNU readline writes history files 0600 itself; libedit (macOS) and older files do not.
+    """
+    os.close(os.open(path, os.O_CREAT | os.O_WRONLY | os.O_APPEND, 0o600))
+    os.chmod(path, 0o600)
 
 
 def stream_reader(stream) -> Reader:
