@@ -35,6 +35,7 @@ class IndexLock:
         self.folder = folder
         self.fd = os.open(folder / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o600)
         self.mode = 0
+        self.users = 0  # stores in this process that have the folder open
         self.hold_exclusive = False  # set by a serving writer (--watch): never step down
 
     @classmethod
@@ -48,6 +49,7 @@ class IndexLock:
     def share(self) -> None:
         """Take the lock for reading, or raise LockError if a writer holds it."""
         if self.mode:
+            self.users += 1
             return
         if not self._try(fcntl.LOCK_SH):
             raise LockError(f"the index at {self.folder} is being written by {self.owner()}. "
@@ -55,6 +57,14 @@ class IndexLock:
                             "ask through that process (newsbot chat --watch / slack --watch), wait "
                             "for it to finish, or use a Chroma server (NEWSBOT_CHROMA_URL).")
         self.mode = fcntl.LOCK_SH
+        self.users += 1
+
+    def release(self) -> None:
+        """One store of this process is done with the folder; the last one unlocks it."""
+        self.users -= 1
+        if self.users <= 0:
+            fcntl.flock(self.fd, fcntl.LOCK_UN)
+            self.mode, self.users, self.hold_exclusive = 0, 0, False
 
     def exclusive(self) -> None:
         """Take the lock for writing, or raise LockError if another process uses the index."""

@@ -123,6 +123,16 @@ class ChunkStore:
         except Exception as exc:  # chromadb raises many types; the edge needs one
             raise StoreError(f"cannot open collection {name!r} at {self.where}: {_short(exc)}") from exc
 
+    def close(self) -> None:
+        """Let go of the index: other processes may write an embedded one once all of this
+        process's stores on it are closed. The store is not usable afterwards."""
+        if self.lock is not None:
+            self.lock.release()
+            self.lock = None
+            close = getattr(self.client, "close", None)
+            if close is not None:
+                close()  # drops the client's cached view, which another writer would make stale
+
     # ----- reading -----
 
     def count(self) -> int:
