@@ -91,3 +91,41 @@ def test_an_embedded_index_refuses_a_second_writer_while_a_bot_serves_it(tmp_pat
         assert "111 million" in chat.ask(BUDGET_Q)  # the bot serves on, unharmed
     finally:
         assert "Traceback" not in chat.close()
+
+
+def _rover_record() -> dict:
+    return {"id": "zembla-rover", "title": "Zembla lands a rover on the moon",
+            "date": "2025-11-04", "text": "The Zembla space agency landed a rover named Quill on "
+            "the moon on Tuesday, the first such landing for the country. Engineers said the rover "
+            "would explore a crater near the south pole for a year."}
+
+
+def test_chat_watch_answers_from_a_newly_published_feed_item_while_serving(tmp_path):
+    from bot.measurement.newsroom import Site, publish, rss_feed, xml
+
+    site = Site("The Example Times").start()
+    try:
+        budget = {"id": "budget", "title": "Freedonia budget approved", "date": "2025-11-03",
+                  "text": _budget(111).split("\n", 1)[1]}
+        items = publish(site, [budget])
+        site.routes["/feed.xml"] = xml(rss_feed("Times", items))
+        env = {"NEWSBOT_HOME": str(tmp_path / "home"), "NEWSBOT_FETCH_DELAY": "0"}
+        assert _index(env, site.url("/feed.xml")).returncode == 0
+        added = subprocess.run([sys.executable, "-m", "bot", "sources", "add",
+                                site.url("/feed.xml"), "--every", "2s"],
+                               env={**os.environ, **env}, cwd=ROOT, capture_output=True)
+        assert added.returncode == 0, added.stderr
+        chat = ChatProcess(env, "--watch")
+        try:
+            assert "111 million" in chat.ask(BUDGET_Q)
+            second = xml(rss_feed("Times", publish(site, [_rover_record()]) + items))
+            site.routes["/feed.xml"] = second
+            seconds = _until(chat, ROVER_Q, lambda a: "Quill" in a)
+            refused = _index(env, str(tmp_path))  # a second writer beside the watching bot
+            assert refused.returncode != 0 and "--watch" in refused.stderr
+        finally:
+            stderr = chat.close()
+    finally:
+        site.stop()
+    assert "Traceback" not in stderr
+    assert seconds <= FRESH_S + 2, seconds  # the feed is polled every 2 s

@@ -71,6 +71,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="index these files or folders first")
     p.add_argument("--ask", dest="first_question", metavar="QUESTION",
                    help="answer this question before reading input")
+    p.add_argument("--watch", action="store_true",
+                   help="also poll the sources (newsbot sources) and index what is new, in this "
+                        "process: how an embedded index stays fresh while it serves")
     add_llm_option(p)
     p.set_defaults(run=cmd_chat)
 
@@ -117,6 +120,9 @@ def build_parser() -> argparse.ArgumentParser:
                                      "else HTTP at /slack/events)")
     p.add_argument("--port", type=port_number, default=3000, help="HTTP port (default 3000)")
     p.add_argument("--host", default="0.0.0.0", help="HTTP address to bind (default 0.0.0.0)")
+    p.add_argument("--watch", action="store_true",
+                   help="also poll the sources (newsbot sources) and index what is new, in this "
+                        "process: how an embedded index stays fresh while it serves")
     add_llm_option(p)
     p.set_defaults(run=cmd_slack)
     return parser
@@ -184,7 +190,7 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
-    """newsbot chat [--index PATH ...] [--ask QUESTION]"""
+    """newsbot chat [--index PATH ...] [--ask QUESTION] [--watch]"""
     from bot.factories import build_answerer, make_embedder, make_store
     from bot.surfaces.progress import console
     from bot.surfaces.repl import ConsolePreview, Repl, stream_reader, terminal_reader
@@ -197,6 +203,12 @@ def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
                                      limits=settings.load_limits())
         say_report(report, args.index_paths)
     answerer = build_answerer(settings, store=store, embedder=embedder, follow=True)
+    if args.watch:
+        from bot.surfaces.watching import watch_in_background
+
+        watch_in_background(settings, store, embedder,
+                            lambda line: console().print(line, style="dim", highlight=False,
+                                                         markup=False))
     interactive = sys.stdin.isatty()
     read = terminal_reader(settings.home / "history") if interactive else stream_reader(sys.stdin)
     repl = Repl(answerer, read, console().print, echo=not interactive,
@@ -314,7 +326,8 @@ def cmd_slack(args: argparse.Namespace, settings: Settings) -> int:
     from bot.settings import load_slack_settings
     from bot.surfaces.slack.app import serve
 
-    return serve(settings, load_slack_settings(), host=args.host, port=args.port)
+    return serve(settings, load_slack_settings(), host=args.host, port=args.port,
+                 watch=args.watch)
 
 
 def source_argument(text: str) -> str:

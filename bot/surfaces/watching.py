@@ -69,6 +69,36 @@ def watch(settings: Settings, store: ChunkStore, embedder: Embeddings, out: Prin
     return 0
 
 
+def watch_in_background(settings: Settings, store: ChunkStore, embedder: Embeddings,
+                        out: Print) -> threading.Event:
+    """`chat --watch` / `slack --watch`: this serving process is also the index's one writer.
+
+    Embedded Chroma cannot be shared with a writer in another process, so a bot that must stay
+    fresh polls the sources itself. Claims the writer role now (a one-line StoreError if another
+    process uses the index); set the returned event to stop after the current source.
+    """
+    path = sources_path(settings)
+    if not load_sources(path):
+        raise UsageError(f"--watch: no sources in {path}: add one with `newsbot sources add URL`")
+    store.claim_writer(hold=True)
+    stop = threading.Event()
+    fetcher, ledger = make_fetcher(settings), open_ledger(settings.home)
+
+    def _run() -> None:
+        try:
+            embedder.embed_documents(["warm up"])  # load the model now, not with the first news
+            run_watch(store, embedder, lambda: load_sources(path), fetcher=fetcher, ledger=ledger,
+                      stories=open_stories(settings.home), every=settings.watch_interval * 60,
+                      stop=stop, report=out)
+        except Exception as exc:  # the bot serves on; the watcher says why it stopped
+            out(f"watch stopped: {(str(exc).splitlines() or [type(exc).__name__])[0][:200]}")
+        finally:
+            fetcher.close()
+
+    threading.Thread(target=_run, name="watch", daemon=True).start()
+    return stop
+
+
 def change_sources(settings: Settings, action: str, url: str | None, every: str | None,
                    out: Print) -> int:
     """`newsbot sources add URL [--every 15m] | remove URL | list`."""

@@ -81,15 +81,25 @@ def check_token(client: WebClient) -> dict:
 
 
 def serve(settings: Settings, slack: SlackSettings, *, host: str = "0.0.0.0",
-          port: int = 3000) -> int:
-    """`newsbot slack`: check the token, load the answerer once, then serve until interrupted."""
-    from bot.factories import build_answerer
+          port: int = 3000, watch: bool = False) -> int:
+    """`newsbot slack`: check the token, load the answerer once, then serve until interrupted.
+
+    watch: this process also polls the sources and indexes what is new (see watching.py).
+    """
+    from bot.factories import build_answerer, make_embedder, make_store
 
     client = make_client(slack)
     me = check_token(client)
     server = None if slack.socket_mode else make_http_server(
         host, port, backlog=slack.backlog, idle_timeout=slack.idle_timeout)
-    app = build_app(settings, slack, build_answerer(settings, follow=True), client)
+    store, embedder = make_store(settings, must_exist=True), make_embedder(settings)
+    app = build_app(settings, slack, build_answerer(settings, store=store, embedder=embedder,
+                                                    follow=True), client)
+    if watch:
+        from bot.surfaces.watching import watch_in_background
+
+        watch_in_background(settings, store, embedder,
+                            lambda line: print(f"newsbot watch: {line}", file=sys.stderr, flush=True))
     who = f"{me.get('user', 'the bot')} in {me.get('team', 'its workspace')}"
     if server is None:
         return _run_socket_mode(app, slack, who)
