@@ -24,17 +24,18 @@ SYNC_STATE = "newsbot-sync.json"
 _SEQ_WINDOW = 20      # commits applied per tantivy commit while catching up
 _FETCH = 2000          # chunk texts fetched from the store per call while catching up
 _HEAP = 64_000_000     # tantivy writer memory (its minimum per thread is 15 MB)
-_WORD = re.compile(r"\w+")
-# English stopwords plus question words: they match most chunks and only cost time.
-STOPWORDS = sorted(set("""
-a about above after again against all am an and any are as at be because been before being below
-between both but by can could did do does doing down during each few for from further had has
-have having he her here hers herself him himself his how i if in into is it its itself just me
-more most my myself no nor not now of off on once only or other our ours ourselves out over own
-same she should so some such than that the their theirs them themselves then there these they
-this those through to too under until up very was we were what when where which while who whom
-why will with would you your yours yourself yourselves many much whose
-""".split()))
+# Lucene's English stopwords (as bm25s used them) and the question words. Measured on the dev
+# sets (answer accuracy / hit@5): a 170-word list lost RTQA 0.643 -> 0.602 / 0.959 -> 0.939;
+# Lucene's alone lost SQuAD 0.817 -> 0.802; this keeps SQuAD and RTQA hit@5 (0.969).
+STOPWORDS = ["a", "an", "and", "are", "as", "at", "be", "but", "by", "for", "if", "in", "into",
+             "is", "it", "no", "not", "of", "on", "or", "such", "that", "the", "their", "then",
+             "there", "these", "they", "this", "to", "was", "will", "with",
+             "what", "which", "who", "whom", "whose", "when", "where", "why", "how", "did",
+             "does", "do"]
+# Words of two or more word characters, as bm25s and scikit-learn split them ("U.S." is no word).
+TOKEN_PATTERN = r"(?u)\b\w\w+\b"
+# Bump when the analyzer changes: a cache tokenized otherwise is rebuilt.
+ANALYZER_VERSION = "3"
 
 
 class KeywordIndex:
@@ -56,7 +57,7 @@ class KeywordIndex:
         self._tantivy = tantivy
         self.folder = folder
         self.folder.mkdir(parents=True, exist_ok=True)
-        self._analyzer = (tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.simple())
+        self._analyzer = (tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.regex(TOKEN_PATTERN))
                           .filter(tantivy.Filter.remove_long(40))
                           .filter(tantivy.Filter.lowercase())
                           .filter(tantivy.Filter.custom_stopword(STOPWORDS))
@@ -69,7 +70,7 @@ class KeywordIndex:
 
     def search(self, query: str, k: int) -> list[tuple[str, float]]:
         """(chunk id, BM25 score) of the best k chunks for the query's words."""
-        terms = list(dict.fromkeys(self._analyzer.analyze(" ".join(_WORD.findall(query)))))
+        terms = list(dict.fromkeys(self._analyzer.analyze(query)))
         if not terms or k <= 0:
             return []
         q = self._tantivy.Query.boolean_query(
@@ -91,7 +92,7 @@ class KeywordIndex:
         in steps between questions.
         """
         with self._lock:
-            epoch = store.epoch()
+            epoch = f"{store.epoch()}.{ANALYZER_VERSION}"
             if epoch != self.epoch:
                 self._reset(epoch)
             if not self._take_writer():
@@ -109,8 +110,8 @@ class KeywordIndex:
 
     def lag(self, store: ChunkStore) -> int:
         """Commits in the store that this index has not applied yet."""
-        return max(0, store.current_seq() - self.synced_seq) if store.epoch() == self.epoch \
-            else store.current_seq()
+        current = f"{store.epoch()}.{ANALYZER_VERSION}" == self.epoch
+        return max(0, store.current_seq() - self.synced_seq) if current else store.current_seq()
 
     def close(self) -> None:
         """Release tantivy's writer lock so another process can sync this folder."""
