@@ -53,7 +53,7 @@ def build_app(settings: Settings, slack: SlackSettings, answerer: Answerer,
         listener_executor=ThreadPoolExecutor(slack.workers, thread_name_prefix="newsbot-slack"),
     )
     quiet_library_logs()
-    state = open_state(state_path(settings, slack))
+    state = open_shared_state(settings, slack)
     replier = Replier(answerer, RateLimiter(slack.rate_limit), state,
                       stream_interval_s=stream_interval_s)
     dedupe.register(app, Namespace(state, "delivery", DAY_S))
@@ -62,6 +62,18 @@ def build_app(settings: Settings, slack: SlackSettings, answerer: Answerer,
     feedback.register(app, replier, feedback.FeedbackLog(settings.home / FEEDBACK_FILE))
     app.error(_log_error)
     return app
+
+
+def open_shared_state(settings: Settings, slack: SlackSettings):
+    """The exactly-once state every replica shares: with a Chroma server (and no
+    NEWSBOT_SLACK_STATE), a collection on that server, which replicas on any host reach;
+    else a SQLite file beside the index (replicas on this host)."""
+    if settings.chroma_url and slack.state_file is None:
+        from bot.factories import make_store
+        from index.store import ExpiringState
+
+        return ExpiringState(make_store(settings))
+    return open_state(state_path(settings, slack))
 
 
 def state_path(settings: Settings, slack: SlackSettings) -> Path:
