@@ -17,6 +17,7 @@ import shutil
 import threading
 from pathlib import Path
 
+from index.locking import one_per_folder
 from index.store import ChunkStore, IndexedArticle
 
 log = logging.getLogger(__name__)
@@ -46,10 +47,7 @@ class KeywordIndex:
     @classmethod
     def open(cls, folder: Path) -> KeywordIndex:
         """The process's one KeywordIndex for folder (tantivy allows one writer per folder)."""
-        key = str(folder.resolve())
-        if key not in cls._open_here:
-            cls._open_here[key] = cls(folder)
-        return cls._open_here[key]
+        return one_per_folder(cls._open_here, folder, cls)
 
     def __init__(self, folder: Path) -> None:
         import tantivy

@@ -12,10 +12,23 @@ import fcntl
 import json
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
+
+T = TypeVar("T")
 
 LOCK_NAME = "newsbot.lock"
 OWNER_NAME = "newsbot.owner"
+
+
+def one_per_folder(registry: dict, folder: Path, make: Callable[[Path], T]) -> T:
+    """The process's one object for a folder, made on first use: flock locks and tantivy's
+    writer lock belong to an open file, so two objects in one process would lock each other out."""
+    key = str(folder.resolve())
+    if key not in registry:
+        registry[key] = make(folder)
+    return registry[key]
 
 
 class LockError(Exception):
@@ -41,10 +54,7 @@ class IndexLock:
     @classmethod
     def for_folder(cls, folder: Path) -> IndexLock:
         """The process's one lock object for this folder."""
-        key = str(folder.resolve())
-        if key not in cls._open:
-            cls._open[key] = cls(folder)
-        return cls._open[key]
+        return one_per_folder(cls._open, folder, cls)
 
     def share(self) -> None:
         """Take the lock for reading, or raise LockError if a writer holds it."""
