@@ -93,14 +93,15 @@ def make_condense_step(settings: Settings, model: BaseChatModel | None) -> Calla
 
 def build_answerer(settings: Settings, *, store: ChunkStore | None = None,
                    embedder: Embeddings | None = None,
-                   model: BaseChatModel | None = None) -> Answerer:
+                   model: BaseChatModel | None = None,
+                   retriever: HybridRetriever | None = None) -> Answerer:
     """Wire store, embedder, retriever, chat model and answer step into an Answerer."""
     store = store or make_store(settings, must_exist=True)
     if store.count() == 0:
         raise IndexMissingError(f"The index at {store.where} is empty. "
                                 "Run `newsbot index seeds/` (or any folder of articles) first.")
-    retriever = HybridRetriever(store=store, embedder=embedder or make_embedder(settings),
-                                k=settings.top_k)
+    retriever = retriever or HybridRetriever(store=store, embedder=embedder or make_embedder(settings),
+                                             k=settings.top_k)
     if model is None:
         model = make_chat_model(settings)  # loads a local model now, not on the first question
     answer_step = make_answer_step(settings, model=model)

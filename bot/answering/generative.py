@@ -20,7 +20,6 @@ from bot.answering.answer import condense
 from bot.answering.citations import MARKER, number_sources
 from bot.answering.extractive import Draft, ExtractiveAnswerer, content_terms
 from bot.answering.short_answer import short_from_text
-from bot.answering.spans import Tagger
 from bot.answering.verify import (attribute, check_answer, check_short_answer, is_abstention,
                                   split_short_answer)
 from prompts import load_prompt
@@ -40,7 +39,6 @@ class GenerativeAnswerer:
         self.model = model
         self.model_id = model_id
         self.fallback = fallback or ExtractiveAnswerer()
-        self.tagger = Tagger()
         self.today = today
         self.prompt = ChatPromptTemplate.from_messages([
             ("system", load_prompt("answer_system.txt").strip()),
@@ -68,7 +66,7 @@ class GenerativeAnswerer:
             return self.fall_back(inputs, [f"The answer from {self.model_id} failed the citation "
                                            f"check and is not shown: {f}." for f in failures])
         question = inputs.get("query") or inputs["question"]
-        short = short or short_from_text(question, MARKER.sub("", check.text), self.tagger)
+        short = short or short_from_text(question, MARKER.sub("", check.text))
         return Draft(text=check.text, quotes=check.quotes, answered_by=self.model_id,
                      short_answer=short)
 

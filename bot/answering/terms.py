@@ -20,6 +20,12 @@ def content_terms(text: str) -> set[str]:
     return set(term_list(text))
 
 
+def coverage(question: str, text: str) -> float:
+    """The share of the question's content words that text holds (1.0 for a question without)."""
+    terms = content_terms(question)
+    return len(terms & content_terms(text)) / len(terms) if terms else 1.0
+
+
 def term_list(text: str) -> list[str]:
     """Stemmed, lower-cased words of text without stop words, in order."""
     return [_stem(w.lower().strip("'’-")) for w in _WORD.findall(text)
