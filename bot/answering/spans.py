@@ -41,9 +41,10 @@ _AUXILIARIES = {"is", "was", "were", "are", "did", "does", "do", "has", "have", 
 _MONEY = re.compile(r"[$€£¥]\s?\d[\d,.]*(?:\s?(?:million|billion|trillion|bn|m|k)\b)?", re.I)
 _PERCENT = re.compile(r"\b\d[\d,.]*\s?(?:%|percent\b|per cent\b)", re.I)
 _COUNT = re.compile(r"\b(?:about |nearly |almost |more than |over |at least )?"
-                    r"\d[\d,.]*(?:\s?(?:million|billion|trillion))?(?:\s+[a-z]+)?\b|"
+                    r"\d[\d,.]*(?:\s?(?:million|billion|trillion))?(?:\s+(?-i:[a-z]+))?\b|"
                     r"\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozens?|"
-                    r"hundreds?|thousands?|millions?)\s+[a-z]+\b", re.I)
+                    r"hundreds?|thousands?|millions?)\s+(?-i:[a-z]+)\b", re.I)  # unit: lower case
+_YEAR = re.compile(r"(?:19|20)\d\d")  # a bare year is no answer to "how many"
 _DATE = re.compile(r"\b(?:(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
                    r"\s+\d{1,2}(?:,\s+\d{4})?|(?:19|20)\d\d|(?:monday|tuesday|wednesday|thursday|"
                    r"friday|saturday|sunday)|(?:next|last|this) (?:week|month|year))\b", re.I)
@@ -97,7 +98,7 @@ def pattern_spans(text: str, kind: str) -> list[str]:
     capitalised names (people's names have two words or more)."""
     if kind == "number":
         found = [m.group() for p in (_MONEY, _PERCENT, _COUNT) for m in p.finditer(text)]
-        return [_without_stop_unit(f) for f in found]
+        return [_without_stop_unit(f) for f in found if not _YEAR.fullmatch(f)]
     if kind == "date":
         return [m.group() for m in _DATE.finditer(text)]
     quoted = [m.group(1) for m in _QUOTED.finditer(text)] if kind in ("title", "name") else []
