@@ -100,8 +100,8 @@ def build_answerer(settings: Settings, *, store: ChunkStore | None = None,
     if store.count() == 0:
         raise IndexMissingError(f"The index at {store.where} is empty. "
                                 "Run `newsbot index seeds/` (or any folder of articles) first.")
-    retriever = retriever or HybridRetriever(store=store, embedder=embedder or make_embedder(settings),
-                                             k=settings.top_k)
+    retriever = retriever or HybridRetriever(
+        store=store, embedder=embedder or make_embedder(settings), k=settings.top_k)
     if model is None:
         model = make_chat_model(settings)  # loads a local model now, not on the first question
     answer_step = make_answer_step(settings, model=model)

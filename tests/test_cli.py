@@ -12,8 +12,8 @@ import pytest
 from bot.surfaces.cli import main
 from tests.conftest import HEADLINE, ROOT, SEED_FILE
 
-ASK_KEYS = {"question", "answer", "short_answer", "abstained", "citations", "answered_by", "verified",
-            "warnings", "timings_ms"}
+ASK_KEYS = {"question", "answer", "short_answer", "abstained", "citations", "answered_by",
+            "verified", "warnings", "timings_ms"}
 CITATION_KEYS = {"n", "article_id", "title", "source", "date", "location", "quote"}
 
 

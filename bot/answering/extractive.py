@@ -108,7 +108,8 @@ class ExtractiveAnswerer:
                 coverage(question, headed_text(docs[ranked[0][1] - 1])) < self.min_coverage):
             return Draft(text="", abstained=True)
         short = choose_short_answer(question, ranked, docs)
-        chosen = quote_short(short, ranked) or with_companion(question, ranked) or pick_sentences(ranked)
+        chosen = (quote_short(short, ranked) or with_companion(question, ranked)
+                  or pick_sentences(ranked))
         quotes: dict[int, str] = {}
         for n, sentence in chosen:
             quotes.setdefault(n, sentence["text"])
