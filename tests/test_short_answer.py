@@ -70,3 +70,14 @@ def test_an_abstention_has_no_short_answer():
     docs = [_chunk(["Unrelated text about gardening."], article="a", score=0.1)]
     draft = ExtractiveAnswerer().extract("How many troops are in Korea?", docs)
     assert draft.abstained and draft.short_answer is None
+
+
+def test_a_similar_report_that_lacks_most_of_the_questions_words_is_no_answer():
+    question = "How many months was Brittney Griner's detention in Moscow extended?"
+    similar = [_chunk(["A court in Russia held another hearing for the basketball star on Friday."],
+                      article="a", score=0.7)]
+    assert ExtractiveAnswerer().extract(question, similar).abstained
+    report = [_chunk(["A Moscow court extended Brittney Griner's detention by six months."],
+                     article="b", score=0.7)]
+    draft = ExtractiveAnswerer().extract(question, report)
+    assert not draft.abstained and draft.short_answer == "six months"

@@ -143,7 +143,7 @@ def split_short_answer(text: str) -> tuple[str | None, str]:
     if not match:
         return None, text
     rest = text[match.end():]
-    body = rest if MARKER.sub("", rest).strip(" .\n") else match.group(1)  # only the line given
+    body = rest if MARKER.sub("", rest).strip(" .\n") else match.group(1).strip()  # only the line
     return MARKER.sub("", match.group(1)).strip(" .*") or None, body
 
 
