@@ -102,7 +102,8 @@ def make_condense_step(settings: Settings, model: BaseChatModel | None) -> Calla
 
 def build_answerer(settings: Settings, *, store: ChunkStore | None = None,
                    embedder: Embeddings | None = None,
-                   model: BaseChatModel | None = None, follow: bool = False) -> Answerer:
+                   model: BaseChatModel | None = None, follow: bool = False,
+                   retriever: HybridRetriever | None = None) -> Answerer:
     """Wire store, embedder, retriever, chat model and answer step into an Answerer.
 
     follow: the answerer serves for a long time (chat, Slack) and keeps up with the store.
@@ -111,8 +112,9 @@ def build_answerer(settings: Settings, *, store: ChunkStore | None = None,
     if store.count() == 0:
         raise IndexMissingError(f"The index at {store.where} is empty. "
                                 "Run `newsbot index seeds/` (or any folder of articles) first.")
-    retriever = HybridRetriever(store=store, embedder=embedder or make_embedder(settings),
-                                keyword=make_keyword_index(settings, store), k=settings.top_k)
+    retriever = retriever or HybridRetriever(
+        store=store, embedder=embedder or make_embedder(settings),
+        keyword=make_keyword_index(settings, store), k=settings.top_k)
     if model is None:
         model = make_chat_model(settings)  # loads a local model now, not on the first question
     answer_step = make_answer_step(settings, model=model)

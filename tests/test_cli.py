@@ -12,8 +12,8 @@ import pytest
 from bot.surfaces.cli import main
 from tests.conftest import HEADLINE, ROOT, SEED_FILE
 
-ASK_KEYS = {"question", "answer", "abstained", "citations", "answered_by", "verified", "warnings",
-            "timings_ms"}
+ASK_KEYS = {"question", "answer", "short_answer", "abstained", "citations", "answered_by",
+            "verified", "warnings", "timings_ms"}
 CITATION_KEYS = {"n", "article_id", "title", "source", "date", "location", "quote"}
 
 
@@ -37,7 +37,7 @@ def test_ask_json_prints_exactly_one_object_with_the_schema(cli_env, capsys):
     data = json.loads(out)  # exactly one object: json.loads would reject anything after it
     assert set(data) == ASK_KEYS
     assert data["question"] == HEADLINE and data["abstained"] is False
-    assert "28,500" in data["answer"]
+    assert "28,500" in data["answer"] and data["short_answer"] == "About 28,500"
     [citation] = data["citations"]
     assert set(citation) == CITATION_KEYS and "28,500" in citation["quote"]
     assert all(isinstance(v, (int, float)) for v in data["timings_ms"].values())
@@ -47,12 +47,14 @@ def test_ask_json_abstains_on_an_unrelated_question(cli_env, capsys):
     assert main(["ask", "--json", "Who won the 2018 FIFA World Cup?"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["abstained"] is True and data["citations"] == []
+    assert data["short_answer"] is None
 
 
 def test_plain_ask_shows_answer_source_and_quote(cli_env, capsys):
     assert main(["ask", HEADLINE]) == 0
     out = capsys.readouterr().out
     assert "28,500" in out and SEED_FILE.name in out and "“About 28,500 American soldiers" in out
+    assert out.startswith("About 28,500\nAbout 28,500 American soldiers")  # short answer first
 
 
 def test_status_reports_counts_and_location(cli_env, capsys):

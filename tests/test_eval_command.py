@@ -58,6 +58,23 @@ def test_eval_json_reports_both_pipelines_and_writes_rows(tmp_path, monkeypatch,
         k: result[k] for k in ("hit@1", "answer_accuracy")}
 
 
+def test_holdout_gold_abstains_once_the_reporting_articles_are_out_of_reach(tmp_path, monkeypatch,
+                                                                            capsys):
+    monkeypatch.setenv("NEWSBOT_HOME", str(tmp_path / "home"))
+    corpus = _write_jsonl(tmp_path / "articles.jsonl", ARTICLES)
+    questions = _write_jsonl(tmp_path / "questions.jsonl", QUESTIONS)
+    args = ["eval", "--corpus", str(corpus), "--questions", str(questions), "--json"]
+    assert main(args) == 0
+    assert json.loads(capsys.readouterr().out)["answer_accuracy"] == 1.0  # answered when held
+    assert main([*args, "--holdout-gold", "--out", str(tmp_path / "out")]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert (result["n"], result["n_unanswerable"]) == (2, 2)  # the answerable ones, held out
+    assert result["abstain_accuracy"] == 1.0
+    rows = [json.loads(line) for line in (tmp_path / "out" / "newsbot.jsonl").open()]
+    held = {"q1": "korea", "q2": "mars"}  # each question's own reporting article is out of reach
+    assert all(held[r["id"]] not in r["ranked_articles"] for r in rows)
+
+
 def test_eval_with_a_missing_corpus_is_a_one_line_error(tmp_path, capsys):
     assert main(["eval", "--corpus", str(tmp_path / "nope.jsonl"),
                  "--questions", str(tmp_path / "q.jsonl")]) == 2

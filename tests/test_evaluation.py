@@ -10,7 +10,7 @@ from bot.answering.answer import Answer
 from bot.answering.citations import Citation
 from bot.errors import UsageError
 from bot.measurement.evaluation import (METRIC_KEYS, EvalQuestion, Response, contains_phrase, grade,
-                            is_correct, load_questions, ratios, summarize)
+                            grade_short, is_correct, load_questions, ratios, summarize, token_f1)
 
 TEXTS = {"g1": "Gold one says six.", "g2": "Gold two.", "x": "Other article mentions Paris.",
          "y": "Nothing useful."}
@@ -94,3 +94,21 @@ def test_bad_question_files_get_clear_errors(tmp_path):
     bad.write_text(json.dumps({"id": "1", "question": "ok?"}) + "\n{oops\n")
     with pytest.raises(UsageError, match="line 2"):
         load_questions(bad)
+
+
+def test_short_answer_metrics_follow_squad_and_fall_back_to_the_answer_text():
+    with_short = Answer(question="q", answer="The team won [1].", abstained=False,
+                        short_answer="the Las Vegas Aces")
+    assert grade_short(with_short, ["Las Vegas Aces"]) == (True, 1.0, 1.0)  # articles dropped
+    assert grade_short(with_short, ["Aces"])[1:] == (0.0, pytest.approx(0.5))
+    without = _answer("It was six [1].", ["g1"])  # no short answer: the whole text is scored
+    assert grade_short(without, ["six"]) == (True, 0.0, pytest.approx(0.4))  # 1 of 4 tokens
+    abstained = _answer("I couldn't find that.", [], True)
+    assert grade_short(abstained, ["six"]) == (False, 0.0, 0.0)
+    assert token_f1("“Squid Game”", "Squid Game") == 1.0  # typographic quotes are punctuation
+
+
+def test_short_answer_metrics_average_over_answerable_questions(scored):
+    m = summarize(scored)  # no short answers: a's text holds "six", 1 of its 4 tokens
+    assert m["short_answer_accuracy"] == pytest.approx(1 / 3, abs=1e-4)
+    assert m["exact_match"] == 0.0 and m["f1"] == pytest.approx(0.4 / 3, abs=1e-4)

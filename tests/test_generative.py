@@ -74,6 +74,28 @@ def test_a_valid_cited_answer_is_shown_verified_with_its_quote(seed_home, embedd
     assert citation.article_id == SEED_FILE.stem and citation.quote == TROOPS_QUOTE
 
 
+def test_a_short_answer_first_is_shown_as_the_short_answer(seed_home, embedder):
+    reply = "Short answer: About 28,500\n" + VALID
+    answer = llm_answerer(seed_home, embedder, fake(reply)).answer(HEADLINE)
+    assert answer.short_answer == "About 28,500" and answer.answer == VALID
+    assert answer.answered_by == MODEL_ID and answer.verified
+
+
+def test_a_sentence_without_a_marker_gets_the_source_that_holds_all_its_words(seed_home, embedder):
+    claim = "About 28,500 American soldiers are stationed in South Korea"
+    reply = f"Short answer: About 28,500\n{claim}."
+    answer = llm_answerer(seed_home, embedder, fake(reply)).answer(HEADLINE)
+    assert answer.answer == f"{claim} [1]." and answer.verified and answer.answered_by == MODEL_ID
+    assert answer.citations[0].quote == TROOPS_QUOTE
+
+
+def test_a_short_answer_the_sources_do_not_hold_fails_the_check(seed_home, embedder):
+    reply = "Short answer: About 45,000\n" + VALID
+    answer = llm_answerer(seed_home, embedder, fake(reply)).answer(HEADLINE)
+    assert answer.answered_by == "extractive" and answer.verified is False
+    assert "the short answer is not in the sources the answer cites" in answer.warnings[0]
+
+
 def test_tokens_stream_to_on_token_and_the_final_answer_is_the_checked_one(seed_home, embedder):
     pieces: list[str] = []
     answer = llm_answerer(seed_home, embedder, fake(VALID)).answer(HEADLINE,
@@ -85,7 +107,8 @@ def test_tokens_stream_to_on_token_and_the_final_answer_is_the_checked_one(seed_
 @pytest.mark.parametrize("reply, failure", [
     ("About 28,500 US troops are stationed in South Korea [9].",
      "sentence 1 cites [9], but only 5 sources were retrieved"),
-    ("About 28,500 US troops are stationed in South Korea.", "sentence 1 cites no source"),
+    ("About 28,500 US troops and 90 warships are stationed in South Korea.",
+     "sentence 1 cites no source"),
     ("About 45,000 US troops are stationed in South Korea [1].",
      "sentence 1 gives a number that the source it cites ([1]) does not contain"),
 ])
@@ -185,10 +208,11 @@ def test_the_repl_streams_then_marks_the_checked_answer(seed_home, embedder):
     first_end, second_end = [i for i, line in enumerate(transcript) if line == "~END"]
     assert "".join(p[1:] for p in transcript[:first_end]) == VALID
     assert transcript[first_end + 1] == "✓ checked against the sources:"
-    assert transcript[first_end + 2].startswith(VALID + "\n\nSources\n[1]")
+    # No "Short answer:" line: the short answer is the number the answer gives.
+    assert transcript[first_end + 2].startswith("About 28,500\n" + VALID + "\n\nSources\n[1]")
     withdrawn = transcript[second_end + 1:]
     assert withdrawn[0].startswith("✗ the model's answer was withdrawn")
-    assert withdrawn[1].startswith(TROOPS_QUOTE) and "45,000" not in withdrawn[1]
+    assert TROOPS_QUOTE in withdrawn[1] and "45,000" not in withdrawn[1]
 
 
 def test_a_missing_provider_package_gets_a_one_line_install_hint():

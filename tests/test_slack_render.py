@@ -92,3 +92,9 @@ def test_buttons_carry_the_answer_key_and_share_only_when_private():
     assert [(b["action_id"], b["value"]) for b in public] == [("feedback_up", "k1"),
                                                               ("feedback_down", "k1")]
     assert [b["action_id"] for b in private] == ["feedback_up", "feedback_down", "share_answer"]
+
+
+def test_the_short_answer_leads_the_first_block_in_bold():
+    blocks = render.answer_blocks(answer(short_answer="About 28,500 <!channel>"), key="k")
+    first = blocks[0]["text"]["text"]
+    assert first.startswith("*About 28,500 &lt;!channel&gt;*\nAbout 28,500 soldiers.")

@@ -6,7 +6,8 @@ import pytest
 from langchain_core.documents import Document
 
 from bot.answering.citations import number_sources
-from bot.answering.verify import check_answer, is_abstention, normalise_markers, numbers
+from bot.answering.verify import (attribute, check_answer, is_abstention, normalise_markers, numbers,
+                                  split_short_answer)
 
 TROOPS = ("About 28,500 American soldiers are stationed in South Korea, a legacy of the Korean War "
           "(1950–1953).")
@@ -98,3 +99,24 @@ def test_sources_are_fenced_and_cannot_close_their_fence():
                            "title=\"Evil 'title'\">\n")
     assert text.endswith("\n</source>") and text.count("</source>") == 1
     assert text.count("<source") == 1 and "‹/source>" in text and "‹source n=" in text
+
+
+def test_an_unmarked_sentence_is_attributed_to_the_one_source_sentence_that_holds_it():
+    text = "About 28,500 American soldiers are stationed in South Korea. Seoul plans a budget rise."
+    assert attribute(text, DOCS) == ("About 28,500 American soldiers are stationed in South Korea "
+                                     "[1]. Seoul plans a budget rise [2].")
+
+
+def test_attribution_leaves_unsupported_sentences_unmarked_so_the_check_still_fails():
+    wrong_number = "About 30,000 American soldiers are stationed in South Korea."
+    across_sentences = "About 28,500 South Korean soldiers include joint forces."  # two sentences
+    for text in (wrong_number, across_sentences):
+        assert attribute(text, DOCS) == text
+        assert check_answer(attribute(text, DOCS), DOCS).failures == ["sentence 1 cites no source"]
+
+
+def test_the_short_answer_line_is_split_from_the_answer():
+    assert split_short_answer("Short answer: About 28,500\nThey are there [1].") == (
+        "About 28,500", "They are there [1].")
+    assert split_short_answer("**Short answer:** 28,500 [1]") == ("28,500", "28,500 [1]")
+    assert split_short_answer("No line here [1].") == (None, "No line here [1].")

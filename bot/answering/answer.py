@@ -50,6 +50,9 @@ class Answer(BaseModel):
     question: str
     answer: str
     abstained: bool
+    # The name, number, date or phrase that answers the question, shown before the quotes;
+    # None when abstaining.
+    short_answer: str | None = None
     citations: list[Citation] = Field(default_factory=list)
     answered_by: str = "extractive"
     verified: bool = True
@@ -98,8 +101,8 @@ def to_answer(x: dict) -> Answer:
                       warnings=draft.warnings, timings_ms=timings)
     text, citations = assemble(draft.text, x["docs"], draft.quotes)
     return Answer(question=x["question"], answer=text, abstained=False, citations=citations,
-                  answered_by=draft.answered_by, verified=draft.verified,
-                  warnings=draft.warnings, timings_ms=timings)
+                  short_answer=draft.short_answer or None, answered_by=draft.answered_by,
+                  verified=draft.verified, warnings=draft.warnings, timings_ms=timings)
 
 
 class Answerer:

@@ -17,9 +17,11 @@ from langchain_core.messages import BaseMessage
 from langchain_core.prompts import ChatPromptTemplate
 
 from bot.answering.answer import condense
-from bot.answering.citations import number_sources
+from bot.answering.citations import MARKER, number_sources
 from bot.answering.extractive import Draft, ExtractiveAnswerer, content_terms
-from bot.answering.verify import check_answer, is_abstention
+from bot.answering.short_answer import short_from_text
+from bot.answering.verify import (attribute, check_answer, check_short_answer, is_abstention,
+                                  split_short_answer)
 from prompts import load_prompt
 
 log = logging.getLogger(__name__)
@@ -56,12 +58,17 @@ class GenerativeAnswerer:
                                            f"failed ({_describe(exc)})."])
         if is_abstention(text):
             return Draft(text="", abstained=True, answered_by=self.model_id)
-        check = check_answer(text, docs)
-        if not check.passed:
-            log.info("answer from %s failed %d checks", self.model_id, len(check.failures))
+        short, body = split_short_answer(text)
+        check = check_answer(attribute(body, docs), docs)
+        failures = check.failures + check_short_answer(short, check.text, docs)
+        if failures:
+            log.info("answer from %s failed %d checks", self.model_id, len(failures))
             return self.fall_back(inputs, [f"The answer from {self.model_id} failed the citation "
-                                           f"check and is not shown: {f}." for f in check.failures])
-        return Draft(text=check.text, quotes=check.quotes, answered_by=self.model_id)
+                                           f"check and is not shown: {f}." for f in failures])
+        question = inputs.get("query") or inputs["question"]
+        short = short or short_from_text(question, MARKER.sub("", check.text))
+        return Draft(text=check.text, quotes=check.quotes, answered_by=self.model_id,
+                     short_answer=short)
 
     def messages(self, inputs: dict) -> list[BaseMessage]:
         """The rendered prompt: system rules with today's date and the fenced sources, question."""

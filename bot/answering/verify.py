@@ -35,6 +35,7 @@ _DIGITS = re.compile(r"(?<![\w.,])(?P<int>\d{1,3}(?:,\d{3})+|\d+)(?:\.(?P<frac>\
 _WORDS = re.compile(r"\b(?P<word>" + "|".join(_WORD_NUMBERS) + r")\b" + _SCALE, re.I)
 _MARKER_LIST = re.compile(r"\[(\d{1,3}(?:\s*,\s*\d{1,3})+)\]")
 _MARKERS_AFTER_STOP = re.compile(r"([.!?])((?:\s*\[\d{1,3}\])+)")
+_SHORT = re.compile(r"\s*\**short answer\**\s*:\s*\**(.+?)(?:\n|$)", re.I)
 _ABSTENTION = re.compile(r"\b(could ?n[o’']t|can ?n[o’']t|cannot|unable to) find\b|"
                          r"\bsources? (do(es)? not|don[’']t|doesn[’']t) (say|answer|mention|contain)",
                          re.I)
@@ -95,6 +96,70 @@ def check_sentence(i: int, sentence: str, docs: list[Document],
     for n in cited:
         quotes.setdefault(n, supporting_quote(claim, docs[n - 1]))
     return failures
+
+
+def attribute(text: str, docs: list[Document]) -> str:
+    """Text where each sentence without [n], whose numbers and key words all occur in one
+    sentence of a retrieved source, cites that source (the best-ranked such source).
+
+    Small models often write a source's words without its marker. The check that follows is
+    unchanged: a sentence that no single source holds keeps no marker and still fails.
+    """
+    text = normalise_markers(text)
+    out, last = [], 0
+    for sentence in split_sentences(text):
+        out.append(text[last:sentence.end])
+        last = sentence.end
+        n = None if markers(sentence.text) else sole_source(sentence.text, docs)
+        if n is not None:
+            body = out[-1].rstrip()
+            stop = body[-1] if body and body[-1] in ".!?" else ""
+            out[-1] = f"{body[:len(body) - len(stop)].rstrip()} [{n}]{stop}" + out[-1][len(body):]
+    return "".join(out) + text[last:]
+
+
+def sole_source(claim: str, docs: list[Document]) -> int | None:
+    """The first doc (1-based) with one sentence (or its headline) that holds every number and
+    key word of claim; None if none does.
+
+    One sentence, not the whole chunk: words gathered from several sentences (an injected order
+    next to a report) are not a claim the source makes.
+    """
+    key, wanted = key_terms(claim), numbers(claim)
+    if not key:
+        return None
+    for n, doc in enumerate(docs, start=1):
+        texts = [doc.metadata.get("title") or ""]
+        texts += [s["text"] for s in doc.metadata.get("sentences") or []]
+        texts += [] if len(texts) > 1 else [s.text for s in split_sentences(doc.page_content)]
+        if any(key <= content_terms(t) and wanted <= numbers(t) for t in texts):
+            return n
+    return None
+
+
+def split_short_answer(text: str) -> tuple[str | None, str]:
+    """(short answer, the rest) of a model's reply that starts "Short answer: ..."."""
+    match = _SHORT.match(text)
+    if not match:
+        return None, text
+    rest = text[match.end():]
+    body = rest if MARKER.sub("", rest).strip(" .\n") else match.group(1).strip()  # only the line
+    return MARKER.sub("", match.group(1)).strip(" .*") or None, body
+
+
+def check_short_answer(short: str | None, checked: str, docs: list[Document]) -> list[str]:
+    """What is wrong with a short answer: every number and most key words must occur in the
+    sources the checked answer cites."""
+    cited = [n for n in markers(checked) if 1 <= n <= len(docs)]
+    if not short or not cited:
+        return []
+    source = "\n".join(source_text(docs[n - 1]) for n in cited)
+    key = key_terms(short)
+    missing = key - content_terms(source)
+    if not numbers(short) <= numbers(source) or (
+            key and len(missing) / len(key) > 1 - MIN_TERM_SHARE):
+        return ["the short answer is not in the sources the answer cites"]
+    return []
 
 
 def normalise_markers(text: str) -> str:

@@ -12,6 +12,7 @@ from langchain_core.embeddings import Embeddings
 
 from bot.answering.answer import Answerer
 from bot.measurement.baseline import BaselinePipeline
+from bot.measurement.holdout import HoldoutRetriever, as_unanswerable, held_out
 from bot.measurement.evaluation import (EvalQuestion, Response, Scored, corpus_collection, load_questions,
                             run_pipeline, summarize, timed, write_rows)
 from bot.errors import UsageError
@@ -36,16 +37,32 @@ class EvalResult:
 
 
 def evaluate(settings: Settings, corpus: Path, questions_path: Path, *, embedder: Embeddings,
-             answerer_factory: Callable[[ChunkStore], Answerer], baseline: bool = False,
-             limit: int | None = None, progress: Progress | None = None) -> EvalResult:
-    """Run the eval end to end; the corpus is indexed into its own collection, reused if unchanged."""
+             answerer_factory: Callable[..., Answerer], baseline: bool = False,
+             limit: int | None = None, progress: Progress | None = None,
+             holdout_gold: bool = False) -> EvalResult:
+    """Run the eval end to end; the corpus is indexed into its own collection, reused if unchanged.
+
+    With holdout_gold, each answerable question is asked with the articles that report its answer
+    out of reach (bot.measurement.holdout) and graded as unanswerable: abstaining is right.
+    answerer_factory(store, retriever=None) builds the answerer, around a given retriever if any.
+    """
     questions = load_questions(questions_path)[:limit]
     articles = load_corpus(corpus)
     texts = {a.id: a.text for a in articles}
     store = prepare_index(settings, corpus, embedder, progress)
-    answerer = answerer_factory(store)
-    rows = run_pipeline(lambda q: respond(answerer, q), questions, lambda i: texts.get(i, ""),
-                        _stage(progress, "answering"))
+    if holdout_gold:
+        from bot.factories import make_keyword_index
+
+        retriever = HoldoutRetriever(store=store, embedder=embedder, k=settings.top_k,
+                                     keyword=make_keyword_index(settings, store))
+        answerer = answerer_factory(store, retriever)
+        blocked = {q.id: held_out(q, texts) for q in questions if q.answers}
+        questions = [as_unanswerable(q) for q in questions if q.answers]
+        ask = lambda q: respond(answerer, q, retriever, blocked[q.id])  # noqa: E731
+    else:
+        answerer = answerer_factory(store)
+        ask = lambda q: respond(answerer, q)  # noqa: E731
+    rows = run_pipeline(ask, questions, lambda i: texts.get(i, ""), _stage(progress, "answering"))
     result = EvalResult(summarize(rows), rows)
     if baseline:
         pipeline = prepare_baseline(settings, corpus, articles, embedder, progress)
@@ -56,8 +73,12 @@ def evaluate(settings: Settings, corpus: Path, questions_path: Path, *, embedder
     return result
 
 
-def respond(answerer: Answerer, q: EvalQuestion) -> Response:
-    """newsbot's answer through the same chain as `newsbot ask`, plus its article ranking."""
+def respond(answerer: Answerer, q: EvalQuestion, holdout: HoldoutRetriever | None = None,
+            blocked: set[str] | None = None) -> Response:
+    """newsbot's answer through the same chain as `newsbot ask`, plus its article ranking;
+    with a holdout retriever, the blocked articles are out of its reach."""
+    if holdout is not None:
+        holdout.blocked = blocked or set()
     as_of = as_of_date(q)
     answer, ms = timed(lambda: answerer.answer(q.question, as_of=as_of))
     ranked = answerer.retriever.rank_articles(q.question, 10, as_of) if answerer.retriever else []

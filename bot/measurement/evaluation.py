@@ -6,7 +6,10 @@ Scoring (see ../shared/eval/README.md):
 - answer accuracy: not abstained, answer text <= 400 characters, and an acceptable answer occurs
   in it as a whole word or phrase, case-insensitively (answerable questions);
 - abstain accuracy: abstained with no citations (questions whose answers are []);
-- citation accuracy: the first citation's article is gold or contains an answer string.
+- citation accuracy: the first citation's article is gold or contains an answer string;
+- short-answer accuracy: the answer rule applied to the short answer alone; exact match and F1:
+  SQuAD's, of the short answer against the best gold answer (answerable questions; an abstention
+  scores 0). A pipeline without a short answer is scored on its whole answer text.
 """
 
 from __future__ import annotations
@@ -15,7 +18,9 @@ import hashlib
 import json
 import re
 import statistics
+import string
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,8 +32,10 @@ from bot.errors import UsageError
 
 MAX_ANSWER_CHARS = 400
 METRIC_KEYS = ("n", "n_answerable", "n_unanswerable", "hit@1", "hit@5", "mrr@10",
-               "answer_accuracy", "abstain_accuracy", "citation_accuracy",
-               "latency_ms_p50", "latency_ms_p95")
+               "answer_accuracy", "short_answer_accuracy", "exact_match", "f1",
+               "abstain_accuracy", "citation_accuracy", "latency_ms_p50", "latency_ms_p95")
+_PUNCTUATION = set(string.punctuation) | set("“”‘’–—…")
+_ARTICLES = re.compile(r"\b(a|an|the)\b")
 
 
 class EvalQuestion(BaseModel):
@@ -57,6 +64,7 @@ class Scored:
     question: EvalQuestion
     response: Response
     correct: bool | None  # answer accuracy (None for unanswerable questions)
+    short: tuple[bool, float, float] | None  # short answer: (rule, exact match, F1)
     abstain_ok: bool | None  # abstain accuracy (None for answerable questions)
     citation_ok: bool | None
     gold_rank: int | None  # 1-based rank of the first gold article, None if not in the list
@@ -66,10 +74,10 @@ class Scored:
         a = self.response.answer
         return {"id": self.question.id, "question": self.question.question,
                 "gold_answers": self.question.answers, "gold_doc_ids": self.question.gold_doc_ids,
-                "answer": a.answer, "abstained": a.abstained,
+                "answer": a.answer, "short_answer": a.short_answer, "abstained": a.abstained,
                 "citations": [c.model_dump() for c in a.citations],
                 "ranked_articles": self.response.ranked_articles[:10],
-                "correct": self.correct, "abstain_ok": self.abstain_ok,
+                "correct": self.correct, "short": self.short, "abstain_ok": self.abstain_ok,
                 "citation_ok": self.citation_ok, "gold_rank": self.gold_rank,
                 "latency_ms": round(self.response.latency_ms, 1)}
 
@@ -130,8 +138,33 @@ def grade(q: EvalQuestion, r: Response, article_text: Callable[[str], str]) -> S
     return Scored(
         question=q, response=r,
         correct=is_correct(a.answer, q.answers, a.abstained) if answerable else None,
+        short=grade_short(a, q.answers) if answerable else None,
         abstain_ok=None if answerable else (a.abstained and not a.citations),
         citation_ok=citation_ok, gold_rank=gold_rank if q.gold_doc_ids else None)
+
+
+def grade_short(a: Answer, answers: list[str]) -> tuple[bool, float, float]:
+    """(answer rule, exact match, F1) of the short answer, or of the whole answer without one."""
+    text = "" if a.abstained else (a.short_answer or a.answer)
+    return (is_correct(text, answers, a.abstained),
+            max(float(squad_normal(text) == squad_normal(g)) for g in answers),
+            max(token_f1(text, g) for g in answers))
+
+
+def squad_normal(text: str) -> str:
+    """SQuAD's answer normalisation: lower case, no punctuation, no articles, single spaces."""
+    text = "".join(ch for ch in text.lower() if ch not in _PUNCTUATION)
+    return " ".join(_ARTICLES.sub(" ", text).split())
+
+
+def token_f1(prediction: str, gold: str) -> float:
+    """SQuAD's token-overlap F1 of two answers after normalisation."""
+    pred, ref = squad_normal(prediction).split(), squad_normal(gold).split()
+    common = sum((Counter(pred) & Counter(ref)).values())
+    if not pred or not ref or not common:
+        return float(pred == ref)
+    precision, recall = common / len(pred), common / len(ref)
+    return 2 * precision * recall / (precision + recall)
 
 
 def summarize(rows: list[Scored]) -> dict:
@@ -147,6 +180,9 @@ def summarize(rows: list[Scored]) -> dict:
         "mrr@10": _mean([1 / s.gold_rank if s.gold_rank and s.gold_rank <= 10 else 0.0
                          for s in ranked]),
         "answer_accuracy": _mean([s.correct for s in answerable]),
+        "short_answer_accuracy": _mean([s.short[0] for s in answerable]),
+        "exact_match": _mean([s.short[1] for s in answerable]),
+        "f1": _mean([s.short[2] for s in answerable]),
         "abstain_accuracy": _mean([s.abstain_ok for s in unanswerable]),
         "citation_accuracy": _mean([s.citation_ok for s in answerable]),
         "latency_ms_p50": percentile(latencies, 50),

@@ -84,6 +84,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--baseline", action="store_true", help="also run the naive tutorial pipeline")
     p.add_argument("--out", type=Path, help="write per-question results (JSONL) here")
     p.add_argument("--limit", type=int, help="only the first N questions")
+    p.add_argument("--holdout-gold", action="store_true",
+                   help="ask each answerable question with the articles that report its answer "
+                        "out of reach; abstaining is right (abstain_accuracy)")
     add_llm_option(p)
     p.set_defaults(run=cmd_eval)
 
@@ -231,9 +234,10 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     embedder = make_embedder(settings)
     with stage_progress() as progress:
         result = evaluate(settings, args.corpus, args.questions, embedder=embedder,
-                          answerer_factory=lambda store: build_answerer(settings, store=store,
-                                                                        embedder=embedder),
-                          baseline=args.baseline, limit=args.limit, progress=progress)
+                          answerer_factory=lambda store, retriever=None: build_answerer(
+                              settings, store=store, embedder=embedder, retriever=retriever),
+                          baseline=args.baseline, limit=args.limit, progress=progress,
+                          holdout_gold=args.holdout_gold)
     if args.out:
         write_rows(args.out, "newsbot", result.rows)
         if result.baseline_rows:

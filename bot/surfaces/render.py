@@ -10,9 +10,16 @@ from bot.answering.citations import Citation
 
 
 def answer_text(answer: Answer, *, quotes: bool = True) -> Text:
-    """The answer, then its sources: '[n] title · outlet · date', location, and the quote."""
+    """The short answer in bold, the quoted answer, then its sources: '[n] title · outlet · date',
+    location, and the quote."""
     out = Text()
-    out.append(answer.answer, style="bold" if not answer.abstained else "yellow")
+    if answer.abstained:
+        out.append(answer.answer, style="yellow")
+    elif answer.short_answer:
+        out.append(answer.short_answer, style="bold")
+        out.append(f"\n{answer.answer}")
+    else:
+        out.append(answer.answer, style="bold")
     for warning in answer.warnings:
         out.append(f"\n! {warning}", style="yellow")
     if answer.citations:

@@ -81,7 +81,8 @@ def answer_blocks(answer: Answer, *, key: str, share: bool = False,
 
 def fallback_text(answer: Answer) -> str:
     """The plain text Slack shows in notifications and to clients without blocks."""
-    return clip(escape(answer.answer), FALLBACK_CHARS)
+    short = f"{answer.short_answer}: " if answer.short_answer else ""
+    return clip(escape(short + answer.answer), FALLBACK_CHARS)
 
 
 def asked_line(question: str, user_id: str | None = None) -> str:
@@ -123,7 +124,8 @@ def _answer_sections(answer: Answer) -> list[Block]:
     if answer.abstained:
         return [SectionBlock(text=MarkdownTextObject(text=f":mag: *{escape(answer.answer)}*")),
                 _context(ABSTAIN_HINT)]
-    pieces = split_text(escape(answer.answer))[:MAX_ANSWER_SECTIONS] or ["…"]
+    short = f"*{escape(answer.short_answer)}*\n" if answer.short_answer else ""
+    pieces = split_text(short + escape(answer.answer))[:MAX_ANSWER_SECTIONS] or ["…"]
     return [SectionBlock(text=MarkdownTextObject(text=p)) for p in pieces]
 
 

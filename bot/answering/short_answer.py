@@ -1,0 +1,138 @@
+"""Choose the short answer: the span of the asked-for kind that the retrieved reports support best.
+
+Candidates are the spans of the asked-for kind (bot.answering.spans) in the best-scored sentences
+and in the headlines of the best chunks. Each is scored by how well its sentence scored, how
+many retrieved reports name it (redundancy), whether the question's words stand next to it, and
+whether it merely repeats the question. The quote is the sentence (or headline) that holds it.
+Questions that ask why or how get the phrase of the best sentence that the question lacks.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from langchain_core.documents import Document
+
+from bot.answering.spans import answer_kind, find_spans
+from bot.answering.terms import content_terms, term_list
+
+# How many of the best-scored sentences, and of the best chunks' headlines, offer candidates.
+TOP_SENTENCES = 6
+TOP_HEADLINES = 3
+MAX_WORDS = 10
+# Score terms, picked by a grid search on both dev sets (README "How it answers"): RealTime QA
+# short-answer accuracy 0.357 (first guesses 0.6, 1.0, 2.0, 0.5: 0.316), SQuAD 2.0 0.294.
+W_AGREE = 1.5        # per further retrieved article that names the span
+W_NEAR = 3.0         # share of the question's words within a few words of the span
+W_ECHO = 2.0         # share of the span's words that the question already has
+HEADLINE_GAP = 0.0   # a headline counts as a sentence this far below its chunk's best
+NEAR_WORDS = 4
+
+_TOKEN = re.compile(r"\d[\d,.]*\d|[\w’'&.-]+")
+
+
+@dataclass
+class ShortAnswer:
+    """The short answer, the doc number that supports it, and the text that holds it."""
+    text: str
+    n: int
+    quote: str
+    sentence: dict | None  # the ranked sentence holding it; None for a headline
+    score: float
+
+
+def choose_short_answer(question: str, ranked: list[tuple[float, int, dict]],
+                        docs: list[Document]) -> ShortAnswer | None:
+    """The best-supported span of the asked-for kind, or the best sentence's new phrase."""
+    if not ranked:
+        return None
+    terms = content_terms(question)
+    kind = answer_kind(question)
+    if kind is not None:
+        best = None
+        for text, n, sentence, base in candidate_texts(ranked, docs):
+            for span in find_spans(text, kind):
+                scored = score_span(span, text, base - ranked[0][0], terms, docs)
+                if scored is not None and (best is None or scored > best.score):
+                    best = ShortAnswer(span, n, text, sentence, scored)
+        if best is not None:
+            return best
+    _, n, sentence = ranked[0]
+    return ShortAnswer(new_phrase(sentence["text"], terms), n, sentence["text"], sentence, 0.0)
+
+
+def short_from_text(question: str, text: str) -> str:
+    """The short answer a written answer gives: its first span of the asked-for kind that the
+    question does not name, else its phrase that the question lacks."""
+    terms = content_terms(question)
+    kind = answer_kind(question)
+    for span in find_spans(text, kind) if kind else []:
+        own = content_terms(span)
+        if len(span.split()) <= MAX_WORDS and not (own and own <= terms):
+            return span
+    return new_phrase(text, terms)
+
+
+def candidate_texts(ranked: list[tuple[float, int, dict]],
+                    docs: list[Document]) -> list[tuple[str, int, dict | None, float]]:
+    """(text, doc number, sentence or None for a headline, base score) of every candidate holder."""
+    out = [(s["text"], n, s, score) for score, n, s in ranked[:TOP_SENTENCES]]
+    best_in_doc: dict[int, float] = {}
+    for score, n, _ in ranked:
+        best_in_doc.setdefault(n, score)
+    seen: set[str] = set()
+    for n, doc in enumerate(docs, start=1):
+        title = (doc.metadata.get("title") or "").strip()
+        if title and title not in seen and n in best_in_doc and len(seen) < TOP_HEADLINES:
+            seen.add(title)
+            out.append((title, n, None, best_in_doc[n] - HEADLINE_GAP))
+    return out
+
+
+def score_span(span: str, text: str, gap: float, question_terms: set[str],
+               docs: list[Document]) -> float | None:
+    """A candidate's score, or None when it only repeats the question or is too long."""
+    own = content_terms(span)
+    if len(span.split()) > MAX_WORDS or (own and own <= question_terms):
+        return None
+    echo = len(own & question_terms) / len(own) if own else 0.0
+    at = text.find(span)
+    before = term_list(text[:max(at, 0)])[-NEAR_WORDS:]
+    after = term_list(text[at + len(span):])[:NEAR_WORDS] if at >= 0 else []
+    near = len(set(before + after) & question_terms) / len(question_terms) if question_terms else 0
+    return gap + W_AGREE * (agreeing(span, docs) - 1) + W_NEAR * near - W_ECHO * echo
+
+
+def agreeing(span: str, docs: list[Document]) -> int:
+    """How many distinct retrieved articles name the span (in a chunk or its headline)."""
+    pattern = re.compile(r"(?<![\w])" + re.escape(span.lower()) + r"(?![\w])")
+    articles = {d.metadata.get("article_id")
+                for d in docs
+                if pattern.search(f"{d.metadata.get('title', '')}\n{d.page_content}".lower())}
+    return max(len(articles), 1)
+
+
+def new_phrase(sentence: str, question_terms: set[str]) -> str:
+    """The longest run of the sentence's words that the question does not have (<= MAX_WORDS)."""
+    words = _TOKEN.findall(sentence)
+    best: list[str] = []
+    run: list[str] = []
+    for word in words + ["\0"]:
+        terms = content_terms(word)
+        if word != "\0" and not (terms and terms <= question_terms):
+            run.append(word)
+            continue
+        trimmed = _trim(run)
+        if len(content_terms(" ".join(trimmed))) > len(content_terms(" ".join(best))):
+            best = trimmed
+        run = []
+    return " ".join((best or words)[:MAX_WORDS]).strip(" ,.;:")
+
+
+def _trim(words: list[str]) -> list[str]:
+    while words and not content_terms(words[0]):
+        words = words[1:]
+    while words and not content_terms(words[-1]):
+        words = words[:-1]
+    return words

@@ -1,0 +1,121 @@
+"""Candidate short answers: the spans of the asked-for kind in a text, and the kind a question asks.
+
+A question asks for a kind of thing: a number (with its unit), a date, a person, an organisation,
+a place, a title, or some other name. `answer_kind` reads it from the wh-word and the head noun
+("which team" -> organisation). `find_spans` finds spans of a kind in a text by patterns: numbers
+with their unit, money, percentages, dates, quoted titles, capitalised names. (spaCy's small
+English entity recogniser was measured in their place: more accurate, but 60-170 ms a question
+on this machine, several times the whole answer; README "Tried and not kept".)
+"""
+
+from __future__ import annotations
+
+import re
+
+from bot.answering.terms import content_terms
+
+_HEADS = {
+    "person": """person man woman leader star actor actress singer player athlete president
+        ceo founder judge senator rapper celebrity comedian musician coach director author writer
+        official politician candidate billionaire executive governor lawmaker host journalist
+        figure icon legend artist quarterback pitcher champion head""",
+    "org": """company team group organization organisation firm school university college
+        network agency party airline brand retailer chain club league union automaker bank
+        business service maker manufacturer startup giant carrier studio publisher platform
+        app website channel outlet department court committee charity""",
+    "place": """country city state continent nation island region park town county province
+        area location place capital territory airport"""
+             """ neighborhood""",
+    "title": """show film movie book song album series novel play musical documentary
+        sitcom drama title franchise""",
+    "date": "year date day month decade",
+}
+_HEAD_KIND = {w: kind for kind, words in _HEADS.items() for w in words.split()}
+_NUMBER_Q = re.compile(r"\bhow (many|much|long|old|far|big|large|tall|often|high|fast)\b|"
+                       r"\bwhat (number|percentage|percent|share|amount|proportion|magnitude)\b|"
+                       r"\bwhat (is|was|were|are) the (magnitude|number|percentage|price|cost|"
+                       r"rate|age|amount|total|size|population|score|death toll|toll)\b", re.I)
+_WHICH = re.compile(r"\b(?:which|what)\s+((?:[\w’'-]+\s*){1,4})", re.I)
+_AUXILIARIES = {"is", "was", "were", "are", "did", "does", "do", "has", "have", "had", "will",
+                "would", "can", "could", "should", "happened", "happens"}
+_MONEY = re.compile(r"[$€£¥]\s?\d[\d,.]*(?:\s?(?:million|billion|trillion|bn|m|k)\b)?", re.I)
+_PERCENT = re.compile(r"\b\d[\d,.]*\s?(?:%|percent\b|per cent\b)", re.I)
+_COUNT = re.compile(r"\b(?:about |nearly |almost |more than |over |at least )?"
+                    r"\d[\d,.]*(?:\s?(?:million|billion|trillion))?(?:\s+(?-i:[a-z]+))?\b|"
+                    r"\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozens?|"
+                    r"hundreds?|thousands?|millions?)\s+(?-i:[a-z]+)\b", re.I)  # unit: lower case
+_YEAR = re.compile(r"(?:19|20)\d\d")  # a bare year is no answer to "how many"
+_DATE = re.compile(r"\b(?:(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
+                   r"\s+\d{1,2}(?:,\s+\d{4})?|(?:19|20)\d\d|(?:monday|tuesday|wednesday|thursday|"
+                   r"friday|saturday|sunday)|(?:next|last|this) (?:week|month|year))\b", re.I)
+_QUOTED = re.compile(r"[“\"]([^”\"]{2,80})[”\"]")
+_PROPER = re.compile(r"\b[A-Z][\w&'’.-]*(?:\s+(?:of|the|and|&|de|for)?\s*[A-Z][\w&'’-]*)*")
+_LEAD_STOP = re.compile(r"^(?:the|a|an)\s+", re.I)
+_NOT_NAMES = {"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday",
+              "the", "a", "an", "but", "and", "in", "on", "at", "it", "he", "she", "they", "we",
+              "i", "this", "that", "there", "his", "her", "their", "its", "as", "for", "if",
+              "cnn", "mr", "ms", "mrs", "dr", "when", "while", "after", "before", "what", "who"}
+
+
+def answer_kind(question: str) -> str | None:
+    """The kind of answer a question asks for (one of KINDS), or None when it asks why or how."""
+    if _NUMBER_Q.search(question):
+        return "number"
+    head = which_kind(question)
+    if head not in (None, "name"):
+        return head  # "who was associated with which group?" asks for the group
+    lowered = question.lower()
+    for kind, pattern in (("date", r"\bwhen\b"), ("person", r"\bwho(m|se)?\b"),
+                          ("place", r"\bwhere\b")):
+        if re.search(pattern, lowered):
+            return kind
+    return head
+
+
+def which_kind(question: str) -> str | None:
+    """The kind named by "which/what HEAD": the head noun's kind, "name" for another noun."""
+    for match in _WHICH.finditer(question):
+        words = match.group(1).lower().split()
+        if words[0] in _AUXILIARIES:
+            continue  # "what is ...", "what did ...": no head noun to read
+        for word in words:
+            if word in _AUXILIARIES:
+                break  # "which measure did lawmakers ...": the head came before the verb
+            kind = _HEAD_KIND.get(word) or _HEAD_KIND.get(word.rstrip("s"))
+            if kind:
+                return kind
+        return "name"
+    return None
+
+
+def find_spans(text: str, kind: str) -> list[str]:
+    """The spans of text that could answer a question of this kind, without repeats."""
+    return list(dict.fromkeys(c for c in map(clean, pattern_spans(text, kind)) if c))
+
+
+def pattern_spans(text: str, kind: str) -> list[str]:
+    """Spans of the kind in text: money and percentages before bare counts, quoted titles before
+    capitalised names (people's names have two words or more)."""
+    if kind == "number":
+        found = [m.group() for p in (_MONEY, _PERCENT, _COUNT) for m in p.finditer(text)]
+        return [_without_stop_unit(f) for f in found if not _YEAR.fullmatch(f)]
+    if kind == "date":
+        return [m.group() for m in _DATE.finditer(text)]
+    quoted = [m.group(1) for m in _QUOTED.finditer(text)] if kind in ("title", "name") else []
+    names = [m.group() for m in _PROPER.finditer(text)
+             if (m.start() > 0 or " " in m.group()) and m.group().lower() not in _NOT_NAMES]
+    if kind == "person":
+        names = [n for n in names if " " in n]
+    return quoted + names
+
+
+def _without_stop_unit(span: str) -> str:
+    """ "28,500 of" -> "28,500": a stop word after a number is not its unit."""
+    head, _, last = span.rpartition(" ")
+    return head if head and last.isalpha() and not content_terms(last) else span
+
+
+def clean(span: str) -> str:
+    """A span without a leading article and without surrounding punctuation."""
+    span = " ".join(span.split()).strip(" .,;:!?'\"“”‘’()")
+    return _LEAD_STOP.sub("", span) if len(span.split()) > 1 else span

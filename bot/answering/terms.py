@@ -1,0 +1,44 @@
+"""Words for matching: stemmed, lower-cased content words of a text, without stop words."""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+_WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*|\d[\d,.]*")
+_STOP = set("""a about above after again against all am an and any are as at be because been before
+being below between both but by can could did do does doing down during each few for from further
+had has have having he her here hers herself him himself his how i if in into is it its itself just
+me more most my myself no nor not now of off on once only or other our ours out over own same she
+should so some such than that the their theirs them then there these they this those through to too
+under until up very was we were what when where which while who whom why will with would you your
+many much did does according said says say""".split())
+
+
+def content_terms(text: str) -> set[str]:
+    """Stemmed, lower-cased words of text without stop words."""
+    return set(term_list(text))
+
+
+def coverage(question: str, text: str) -> float:
+    """The share of the question's content words that text holds (1.0 for a question without)."""
+    terms = content_terms(question)
+    return len(terms & content_terms(text)) / len(terms) if terms else 1.0
+
+
+def term_list(text: str) -> list[str]:
+    """Stemmed, lower-cased words of text without stop words, in order."""
+    return [_stem(w.lower().strip("'’-")) for w in _WORD.findall(text)
+            if w.lower() not in _STOP and len(w) > 1]
+
+
+@lru_cache(maxsize=50_000)
+def _stem(word: str) -> str:
+    return _stemmer().stemWord(word)
+
+
+@lru_cache(maxsize=1)
+def _stemmer():
+    import Stemmer
+
+    return Stemmer.Stemmer("english")

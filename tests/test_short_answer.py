@@ -1,0 +1,83 @@
+"""The short answer: the asked-for kind, and the span the retrieved reports support best."""
+
+from __future__ import annotations
+
+import pytest
+from langchain_core.documents import Document
+
+from bot.answering.extractive import ExtractiveAnswerer, rank_sentences
+from bot.answering.short_answer import choose_short_answer, new_phrase
+from bot.answering.spans import answer_kind
+from bot.answering.terms import content_terms
+
+
+def _chunk(texts: list[str], *, article: str, title: str = "", score: float = 0.6) -> Document:
+    sentences, start = [], 0
+    for i, text in enumerate(texts):
+        sentences.append({"n": i, "text": text, "start": start, "end": start + len(text),
+                          "score": score})
+        start += len(text) + 1
+    return Document(page_content=" ".join(texts), metadata={
+        "article_id": article, "title": title, "first_sentence": 5,
+        "last_sentence": 4 + len(texts), "n_sentences": 40, "sentences": sentences})
+
+
+@pytest.mark.parametrize("question, kind", [
+    ("How many US troops are in Korea?", "number"),
+    ("When did the quake strike?", "date"),
+    ("Who won the race?", "person"),
+    ("Which WNBA team won its first title?", "org"),
+    ("What country elected its first-ever leftist leader this week?", "place"),
+    ("Which wildly popular show was recently green lit for a new season?", "title"),
+    ("Which virus is spreading?", "name"),
+    ("Why did cities cancel fireworks?", None),
+])
+def test_the_question_names_the_kind_of_answer(question, kind):
+    assert answer_kind(question) == kind
+
+
+def test_the_name_several_reports_agree_on_wins_over_the_best_sentences_other_name():
+    question = "Which team won its first WNBA title?"
+    docs = [
+        _chunk(["The coach of the Connecticut Sun praised the Las Vegas Aces after the game.",
+                "The Las Vegas Aces won their first WNBA title on Sunday."], article="a",
+               title="Las Vegas Aces win first WNBA championship"),
+        _chunk(["Fans of the Las Vegas Aces celebrated the first title downtown."], article="b"),
+    ]
+    ranked = rank_sentences(question, docs)
+    short = choose_short_answer(question, ranked, docs)
+    assert short.text == "Las Vegas Aces"
+    assert short.text in short.quote
+
+
+def test_the_extractive_answer_quotes_the_sentence_holding_the_short_answer():
+    question = "How many American soldiers are stationed in South Korea?"
+    docs = [_chunk(["American soldiers have been stationed in South Korea since the war.",
+                    "About 28,500 of them serve there today, officials said."], article="a")]
+    docs[0].metadata["sentences"][0]["score"] = 0.9  # the echoing sentence is ranked first
+    draft = ExtractiveAnswerer().extract(question, docs)
+    assert draft.short_answer == "About 28,500"
+    assert "About 28,500 of them serve there today" in draft.text
+
+
+def test_a_why_question_gets_the_phrase_the_question_lacks():
+    terms = content_terms("Why did cities cancel their fireworks displays?")
+    sentence = "Several cities canceled fireworks displays because of severe drought conditions."
+    assert new_phrase(sentence, terms) == "severe drought conditions"
+
+
+def test_an_abstention_has_no_short_answer():
+    docs = [_chunk(["Unrelated text about gardening."], article="a", score=0.1)]
+    draft = ExtractiveAnswerer().extract("How many troops are in Korea?", docs)
+    assert draft.abstained and draft.short_answer is None
+
+
+def test_a_similar_report_that_lacks_most_of_the_questions_words_is_no_answer():
+    question = "How many months was Brittney Griner's detention in Moscow extended?"
+    similar = [_chunk(["A court in Russia held another hearing for the basketball star on Friday."],
+                      article="a", score=0.7)]
+    assert ExtractiveAnswerer().extract(question, similar).abstained
+    report = [_chunk(["A Moscow court extended Brittney Griner's detention by six months."],
+                     article="b", score=0.7)]
+    draft = ExtractiveAnswerer().extract(question, report)
+    assert not draft.abstained and draft.short_answer == "six months"
