@@ -9,6 +9,7 @@ that holds tantivy's writer lock applies changes, the others reload what it comm
 
 from __future__ import annotations
 
+import atexit
 import json
 import logging
 import os
@@ -180,6 +181,13 @@ class KeywordIndex:
         tmp = self.folder / f"{SYNC_STATE}.{os.getpid()}"
         tmp.write_text(json.dumps({"seq": self.synced_seq, "epoch": self.epoch}))
         os.replace(tmp, self.folder / SYNC_STATE)
+
+
+@atexit.register
+def _close_all() -> None:
+    """Drop tantivy writers while the interpreter still runs (their threads are native)."""
+    for index in KeywordIndex._open_here.values():
+        index.close()
 
 
 def keyword_folder(home: Path, store: ChunkStore) -> Path:

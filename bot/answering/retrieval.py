@@ -7,6 +7,7 @@ read from the sentence vectors stored with the chunk at ingest, so answer extrac
 
 from __future__ import annotations
 
+import atexit
 import logging
 import threading
 import time
@@ -29,6 +30,17 @@ RRF_K = 60  # the constant from Cormack et al.'s reciprocal rank fusion
 RECENCY_DAYS = 10
 RECENCY_WEIGHT = 1.0 / (RRF_K + 1)
 SYNC_INTERVAL_S = 2.0  # how often a running bot looks for new commits in the store
+# Set at exit: background syncs stop and are joined while the interpreter can still run them
+# (a thread left inside tantivy or Chroma's native code during shutdown crashes the process).
+_STOPPING = threading.Event()
+_FOLLOWERS: list[threading.Thread] = []
+
+
+@atexit.register
+def _stop_followers() -> None:
+    _STOPPING.set()
+    for thread in _FOLLOWERS:
+        thread.join(timeout=30)
 
 
 class HybridRetriever(BaseRetriever):
@@ -115,6 +127,7 @@ class HybridRetriever(BaseRetriever):
             self._sync_thread = threading.Thread(target=self._follow, name="keyword-sync",
                                                  daemon=True)
             self._sync_thread.start()
+            _FOLLOWERS.append(self._sync_thread)
 
     def sync(self) -> None:
         """Catch the keyword index up with the store, and note the store's size."""
@@ -128,8 +141,7 @@ class HybridRetriever(BaseRetriever):
             self.sync()
 
     def _follow(self) -> None:
-        while True:
-            time.sleep(SYNC_INTERVAL_S)
+        while not _STOPPING.wait(SYNC_INTERVAL_S):
             try:
                 self.sync()
             except Exception as exc:  # a store that is briefly unreachable must not end the loop

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import signal
 import threading
 from collections.abc import Callable, Iterator
@@ -95,7 +96,9 @@ def watch_in_background(settings: Settings, store: ChunkStore, embedder: Embeddi
         finally:
             fetcher.close()
 
-    threading.Thread(target=_run, name="watch", daemon=True).start()
+    thread = threading.Thread(target=_run, name="watch", daemon=True)
+    thread.start()
+    atexit.register(lambda: (stop.set(), thread.join(timeout=60)))  # never cut a write short
     return stop
 
 
