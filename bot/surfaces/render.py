@@ -7,6 +7,7 @@ from rich.text import Text
 
 from bot.answering.answer import Answer
 from bot.answering.citations import Citation
+from bot.answering.dates import filters_line
 
 
 def answer_text(answer: Answer, *, quotes: bool = True) -> Text:
@@ -38,6 +39,8 @@ def citation_text(c: Citation, *, quote: bool = True, full: bool = False) -> Tex
     out.append(c.title, style="bold")
     out.append(f" · {c.source or 'outlet unknown'} · {c.date}", style="dim")
     out.append(f"\n    {c.location}", style="dim")
+    if c.also:
+        out.append(f"\n    also: {', '.join(c.also)}", style="dim")
     if full:
         out.append(f"\n    article id: {c.article_id}", style="dim")
     if quote:
@@ -55,6 +58,14 @@ def sources_text(answer: Answer | None) -> Text:
             out.append("\n")
         out.append_text(citation_text(c, quote=True, full=True))
     return out
+
+
+def freshness_text(answer: Answer) -> Text | None:
+    """The line above an answer: how fresh its first source is, and the filters it used."""
+    parts = [answer.as_of] if answer.as_of and not answer.abstained else []
+    if answer.filters:
+        parts.append(filters_line(answer.filters))
+    return Text(" · ".join(parts), style="dim") if parts else None
 
 
 def metrics_table(columns: dict[str, dict]) -> Table:
