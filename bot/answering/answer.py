@@ -23,6 +23,7 @@ from pydantic import BaseModel, Field
 
 from bot.answering.citations import Citation, as_of_line, assemble
 from bot.answering.dates import Filters
+from bot.answering.figures import earlier_figures
 from bot.errors import UsageError
 from bot.answering.extractive import Draft, content_terms
 
@@ -58,6 +59,7 @@ class Answer(BaseModel):
     timings_ms: dict[str, float] = Field(default_factory=dict)
     as_of: str = ""  # how fresh the first source is: "As of 3 Nov 2025 (Reuters)"
     filters: dict[str, str] = Field(default_factory=dict)  # the filters and date words used
+    earlier: list[str] = Field(default_factory=list)  # older reports' other figures, newest first
 
 
 def condense(question: str, history: list[Turn]) -> str:
@@ -106,7 +108,7 @@ def to_answer(x: dict) -> Answer:
                   answered_by=draft.answered_by, verified=draft.verified,
                   warnings=draft.warnings, timings_ms=timings,
                   as_of=as_of_line(citations[0]) if citations else "",
-                  filters=filters_used(x))
+                  filters=filters_used(x), earlier=earlier_figures(citations, x["docs"]))
 
 
 def filters_used(x: dict) -> dict[str, str]:

@@ -63,6 +63,8 @@ def sources_text(answer: Answer | None) -> Text:
 def freshness_text(answer: Answer) -> Text | None:
     """The line above an answer: how fresh its first source is, and the filters it used."""
     parts = [answer.as_of] if answer.as_of and not answer.abstained else []
+    if answer.earlier:
+        parts.append("earlier reports: " + "; ".join(answer.earlier))
     if answer.filters:
         parts.append(filters_line(answer.filters))
     return Text(" · ".join(parts), style="dim") if parts else None

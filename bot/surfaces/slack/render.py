@@ -123,6 +123,8 @@ def source_line(c: Citation) -> str:
 def freshness_blocks(answer: Answer) -> list[Block]:
     """A context block with the answer's "As of ..." line and the filters it used, if any."""
     parts = [f":calendar: {escape(answer.as_of)}"] if answer.as_of and not answer.abstained else []
+    if answer.earlier:
+        parts.append(escape("earlier reports: " + "; ".join(answer.earlier)))
     if answer.filters:
         parts.append(escape(filters_line(answer.filters)))
     return [_context(" · ".join(parts))] if parts else []
