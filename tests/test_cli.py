@@ -13,8 +13,8 @@ from bot.surfaces.cli import main
 from tests.conftest import HEADLINE, ROOT, SEED_FILE
 
 ASK_KEYS = {"question", "answer", "abstained", "citations", "answered_by", "verified", "warnings",
-            "timings_ms"}
-CITATION_KEYS = {"n", "article_id", "title", "source", "date", "location", "quote"}
+            "timings_ms", "as_of", "filters", "earlier"}
+CITATION_KEYS = {"n", "article_id", "title", "source", "date", "location", "quote", "also"}
 
 
 def run_cli(*args: str, home, stdin: str | None = None,
