@@ -31,7 +31,7 @@ class ChatProcess:
         echoed = False
         while True:
             line = self.lines.get(timeout=max(0.1, deadline - time.monotonic()))
-            if echoed and line.strip():
+            if echoed and line.strip() and not is_freshness(line.strip()):
                 return line.strip()
             echoed = echoed or line.strip().endswith(question)
 
@@ -44,3 +44,8 @@ class ChatProcess:
     def _pump(self) -> None:
         for line in self.proc.stdout:
             self.lines.put(line)
+
+
+def is_freshness(line: str) -> bool:
+    """The line above an answer: "As of 3 Nov 2025 (Reuters)", "Date unknown (...)", filters."""
+    return line.startswith(("As of ", "Date unknown (", "filters: "))
