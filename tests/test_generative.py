@@ -185,11 +185,11 @@ def test_the_repl_streams_then_marks_the_checked_answer(seed_home, embedder):
     first_end, second_end = [i for i, line in enumerate(transcript) if line == "~END"]
     assert "".join(p[1:] for p in transcript[:first_end]) == VALID
     assert transcript[first_end + 1] == "✓ checked against the sources:"
-    assert transcript[first_end + 2].startswith("As of ")  # how fresh the source is, above
+    assert transcript[first_end + 2] == "Date unknown (outlet unknown)"  # the seed is undated
     assert transcript[first_end + 3].startswith(VALID + "\n\nSources\n[1]")
     withdrawn = transcript[second_end + 1:]
     assert withdrawn[0].startswith("✗ the model's answer was withdrawn")
-    assert withdrawn[1].startswith("As of ")
+    assert withdrawn[1] == "Date unknown (outlet unknown)"
     assert withdrawn[2].startswith(TROOPS_QUOTE) and "45,000" not in withdrawn[2]
 
 
