@@ -24,16 +24,19 @@ class ChatProcess:
         threading.Thread(target=self._pump, daemon=True).start()
 
     def ask(self, question: str, timeout: float = 120) -> str:
-        """The first line of the bot's answer to question."""
+        """The bot's answer to question: its lines up to the blank line before the sources
+        (short answer, how fresh, the quote), joined by spaces."""
         self.proc.stdin.write(question + "\n")
         self.proc.stdin.flush()
         deadline = time.monotonic() + timeout
-        echoed = False
+        echoed, answer = False, []
         while True:
-            line = self.lines.get(timeout=max(0.1, deadline - time.monotonic()))
-            if echoed and line.strip():
-                return line.strip()
-            echoed = echoed or line.strip().endswith(question)
+            line = self.lines.get(timeout=max(0.1, deadline - time.monotonic())).strip()
+            if echoed and line:
+                answer.append(line)
+            elif echoed and answer:
+                return " ".join(answer)
+            echoed = echoed or line.endswith(question)
 
     def close(self) -> str:
         """End the session; returns what it wrote on stderr."""
@@ -44,3 +47,4 @@ class ChatProcess:
     def _pump(self) -> None:
         for line in self.proc.stdout:
             self.lines.put(line)
+

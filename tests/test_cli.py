@@ -13,8 +13,8 @@ from bot.surfaces.cli import main
 from tests.conftest import HEADLINE, ROOT, SEED_FILE
 
 ASK_KEYS = {"question", "answer", "short_answer", "abstained", "citations", "answered_by",
-            "verified", "warnings", "timings_ms"}
-CITATION_KEYS = {"n", "article_id", "title", "source", "date", "location", "quote"}
+            "verified", "warnings", "timings_ms", "as_of", "filters", "earlier"}
+CITATION_KEYS = {"n", "article_id", "title", "source", "date", "location", "quote", "also"}
 
 
 def run_cli(*args: str, home, stdin: str | None = None,
@@ -54,7 +54,8 @@ def test_plain_ask_shows_answer_source_and_quote(cli_env, capsys):
     assert main(["ask", HEADLINE]) == 0
     out = capsys.readouterr().out
     assert "28,500" in out and SEED_FILE.name in out and "“About 28,500 American soldiers" in out
-    assert out.startswith("About 28,500\nAbout 28,500 American soldiers")  # short answer first
+    # the short answer first, then how fresh its source is, then the quote
+    assert out.startswith("About 28,500\nDate unknown (outlet unknown)\nAbout 28,500 American soldiers")
 
 
 def test_status_reports_counts_and_location(cli_env, capsys):

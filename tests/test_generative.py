@@ -209,7 +209,8 @@ def test_the_repl_streams_then_marks_the_checked_answer(seed_home, embedder):
     assert "".join(p[1:] for p in transcript[:first_end]) == VALID
     assert transcript[first_end + 1] == "✓ checked against the sources:"
     # No "Short answer:" line: the short answer is the number the answer gives.
-    assert transcript[first_end + 2].startswith("About 28,500\n" + VALID + "\n\nSources\n[1]")
+    assert transcript[first_end + 2].startswith(  # the seed is undated
+        "About 28,500\nDate unknown (outlet unknown)\n" + VALID + "\n\nSources\n[1]")
     withdrawn = transcript[second_end + 1:]
     assert withdrawn[0].startswith("✗ the model's answer was withdrawn")
     assert TROOPS_QUOTE in withdrawn[1] and "45,000" not in withdrawn[1]

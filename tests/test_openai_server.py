@@ -100,6 +100,6 @@ def test_the_repl_streams_the_answer_then_confirms_it(seed_home):
                          env={**openai_env(server.base_url), "NEWSBOT_LLM": "extractive"})
     assert result.returncode == 0, result.stderr
     assert server.requests[0]["stream"] is True  # --llm won over $NEWSBOT_LLM
-    # The checked answer leads with its short answer: the number the model's sentence states.
-    assert (f"{TRUE_ANSWER}\n✓ checked against the sources:\nAbout 28,500\n{TRUE_ANSWER}\n\n"
-            "Sources") in result.stdout
+    # The checked answer leads with its short answer, under the line saying how fresh it is.
+    assert (f"{TRUE_ANSWER}\n✓ checked against the sources:\nAbout 28,500\n"
+            f"Date unknown (outlet unknown)\n{TRUE_ANSWER}\n\nSources") in result.stdout

@@ -21,7 +21,9 @@ from langchain_core.retrievers import BaseRetriever
 from langchain_core.runnables import Runnable, RunnableLambda, RunnablePassthrough
 from pydantic import BaseModel, Field
 
-from bot.answering.citations import Citation, assemble
+from bot.answering.citations import Citation, as_of_line, assemble
+from bot.answering.dates import Filters
+from bot.answering.figures import earlier_figures
 from bot.errors import UsageError
 from bot.answering.extractive import Draft, content_terms
 
@@ -58,6 +60,9 @@ class Answer(BaseModel):
     verified: bool = True
     warnings: list[str] = Field(default_factory=list)
     timings_ms: dict[str, float] = Field(default_factory=dict)
+    as_of: str = ""  # how fresh the first source is: "As of 3 Nov 2025 (Reuters)"
+    filters: dict[str, str] = Field(default_factory=dict)  # the filters and date words used
+    earlier: list[str] = Field(default_factory=list)  # older reports' other figures, newest first
 
 
 def condense(question: str, history: list[Turn]) -> str:
@@ -79,6 +84,8 @@ def build_chain(retriever: BaseRetriever, answer_step: Runnable | Callable,
     condense_step = condense_step or (lambda x: condense(x["question"], x.get("history") or []))
 
     def _retrieve(x: dict) -> list[Document]:
+        if x.get("filters") is not None and hasattr(retriever, "search"):
+            return retriever.search(x["query"], x.get("as_of"), x["filters"])
         if x.get("as_of") is not None and hasattr(retriever, "search"):
             return retriever.search(x["query"], x["as_of"])
         return retriever.invoke(x["query"])
@@ -98,11 +105,22 @@ def to_answer(x: dict) -> Answer:
     if draft.abstained:
         return Answer(question=x["question"], answer=ABSTAIN_TEXT, abstained=True,
                       answered_by=draft.answered_by, verified=draft.verified,
-                      warnings=draft.warnings, timings_ms=timings)
+                      warnings=draft.warnings, timings_ms=timings, filters=filters_used(x))
     text, citations = assemble(draft.text, x["docs"], draft.quotes)
     return Answer(question=x["question"], answer=text, abstained=False, citations=citations,
                   short_answer=draft.short_answer or None, answered_by=draft.answered_by,
-                  verified=draft.verified, warnings=draft.warnings, timings_ms=timings)
+                  verified=draft.verified,
+                  warnings=draft.warnings, timings_ms=timings,
+                  as_of=as_of_line(citations[0]) if citations else "",
+                  filters=filters_used(x), earlier=earlier_figures(citations, x["docs"]))
+
+
+def filters_used(x: dict) -> dict[str, str]:
+    """The explicit filters, and the date words' window where retrieval applied it."""
+    used = x["filters"].echo() if x.get("filters") is not None else {}
+    window = next((d.metadata["date_window"] for d in x.get("docs") or []
+                   if d.metadata.get("date_window")), None)
+    return {**used, "dates": window} if window else used
 
 
 class Answerer:
@@ -114,20 +132,22 @@ class Answerer:
 
     def answer(self, question: str, history: list[Turn] | None = None,
                on_token: Callable[[str], None] | None = None, *,
-               as_of: date | None = None) -> Answer:
+               as_of: date | None = None, filters: Filters | None = None) -> Answer:
         """Answer a question, with earlier turns for follow-ups.
 
         on_token, if given, receives generated text pieces while an LLM answer step writes them
         (the extractive step never calls it). Only the returned Answer is checked and final.
         as_of is the day the question is asked (default today): articles from the days before
-        it are preferred when several report on the same thing.
+        it are preferred when several report on the same thing. filters (since, until,
+        source) limit which articles may answer.
         """
         question = validate_question(question)
         started = time.perf_counter()
         timings: dict[str, float] = {}
         result: Answer = self.chain.invoke({"question": question, "history": history or [],
                                             "timings": timings, "on_token": on_token,
-                                            "as_of": as_of or date.today()})
+                                            "as_of": as_of or date.today(),
+                                            "filters": filters})
         timings["total"] = round((time.perf_counter() - started) * 1000, 1)
         return result.model_copy(update={"timings_ms": timings})
 

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import re
+from datetime import date
 
 from langchain_core.documents import Document
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from index.articles import UNKNOWN_DATE
 
@@ -23,6 +24,7 @@ class Citation(BaseModel):
     date: str
     location: str
     quote: str
+    also: list[str] = Field(default_factory=list)  # other outlets that carried the same story
 
 
 def markers(text: str) -> list[int]:
@@ -62,7 +64,7 @@ def assemble(text: str, docs: list[Document], quotes: dict[int, str]) -> tuple[s
                 n=new, article_id=meta["article_id"], title=meta.get("title", ""),
                 source=meta.get("source", ""), date=meta.get("date") or UNKNOWN_DATE,
                 location=meta.get("location") or meta.get("url") or meta.get("origin", ""),
-                quote=quotes.get(n) or best_sentence(docs[n - 1])))
+                quote=quotes.get(n) or best_sentence(docs[n - 1]), also=also_outlets(meta)))
         renumber[n] = new
 
     def _swap(match: re.Match) -> str:
@@ -72,6 +74,23 @@ def assemble(text: str, docs: list[Document], quotes: dict[int, str]) -> tuple[s
     merged = MARKER.sub(_swap, text)
     merged = re.sub(r"(\[\d+\])(\s*\1)+", r"\1", merged)  # "[1] [1]" after merging articles
     return re.sub(r"[ \t]+([.,;:])", r"\1", re.sub(r"[ \t]{2,}", " ", merged)).strip(), citations
+
+
+def also_outlets(meta: dict) -> list[str]:
+    """The story's other outlets ("story_outlets" is "Lead Outlet, Reuters, CNN"), quoted one out."""
+    quoted = (meta.get("source") or "").strip().lower()
+    outlets = [o.strip() for o in (meta.get("story_outlets") or "").split(",")]
+    return [o for o in dict.fromkeys(outlets) if o and o.lower() != quoted]
+
+
+def as_of_line(c: Citation) -> str:
+    """'As of 3 Nov 2025 (Reuters)', or 'Date unknown (Reuters)' for an undated source."""
+    outlet = c.source or "outlet unknown"
+    try:
+        day = date.fromisoformat(c.date)
+    except ValueError:
+        return f"Date unknown ({outlet})"
+    return f"As of {day.day} {day:%b %Y} ({outlet})"
 
 
 def number_sources(docs: list[Document]) -> str:

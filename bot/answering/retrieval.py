@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import atexit
 import logging
+import re
 import threading
 import time
 from datetime import date
@@ -20,6 +21,7 @@ from langchain_core.embeddings import Embeddings
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict, PrivateAttr
 
+from bot.answering.dates import Filters, Window, date_window
 from index.keyword import KeywordIndex
 from index.store import ChunkStore, unpack_vectors
 
@@ -30,6 +32,7 @@ RRF_K = 60  # the constant from Cormack et al.'s reciprocal rank fusion
 RECENCY_DAYS = 10
 RECENCY_WEIGHT = 1.0 / (RRF_K + 1)
 SYNC_INTERVAL_S = 2.0  # how often a running bot looks for new commits in the store
+OVERFETCH = 4  # fetch_k times this when filters or a question's date words narrow the candidates
 # Set at exit: background syncs stop and are joined while the interpreter can still run them
 # (a thread left inside tantivy or Chroma's native code during shutdown crashes the process).
 _STOPPING = threading.Event()
@@ -66,10 +69,11 @@ class HybridRetriever(BaseRetriever):
                                 run_manager: CallbackManagerForRetrieverRun) -> list[Document]:
         return self.search(query)
 
-    def search(self, query: str, as_of: date | None = None) -> list[Document]:
+    def search(self, query: str, as_of: date | None = None,
+               filters: Filters | None = None) -> list[Document]:
         """The top k chunks for query, preferring articles from the days before as_of."""
         q_vec = np.asarray(self.embedder.embed_query(query), dtype=np.float32)
-        fused, rows = self.fuse(query, q_vec, as_of)
+        fused, rows = self.fuse(query, q_vec, as_of, filters)
         scores = dict(fused)
         docs = [Document(page_content=rows[cid][0], id=cid, metadata={
                     **rows[cid][1], "chunk_id": cid, "rank_score": scores.get(cid, 0.0)})
@@ -88,17 +92,23 @@ class HybridRetriever(BaseRetriever):
         """
         return ranked[: self.k]
 
-    def fuse(self, query: str, q_vec: np.ndarray,
-             as_of: date | None = None) -> tuple[list[tuple[str, float]], dict]:
+    def fuse(self, query: str, q_vec: np.ndarray, as_of: date | None = None,
+             filters: Filters | None = None) -> tuple[list[tuple[str, float]], dict]:
         """Reciprocal-rank fusion of the dense and BM25 chunk rankings, best first.
 
-        Returns [(chunk id, fused score)] and {chunk id: (text, metadata)}.
+        Candidates outside filters are dropped, and outside the question's date words' window
+        where that leaves any; "latest" and the like add a newest-first ranking; each story
+        keeps one member's chunks. Returns [(chunk id, fused score)] and {chunk id: (text,
+        metadata)}.
         """
         self._refresh()
+        window = date_window(query, as_of) if as_of is not None else Window()
+        narrow = bool(window.since or window.until or (filters and filters.is_set()))
+        fetch_k = self.fetch_k * (OVERFETCH if narrow else 1)
         dense = [cid for cid, _ in self.store.query_ids(q_vec.tolist(),
-                                                        min(self.fetch_k, self._count))]
-        keyword = [cid for cid, _ in self.keyword.search(query, self.fetch_k)]
-        rows = self.store.current_chunks(distinct(dense + keyword))
+                                                        min(fetch_k, self._count))]
+        keyword = [cid for cid, _ in self.keyword.search(query, fetch_k)]
+        rows = narrow_rows(self.store.current_chunks(distinct(dense + keyword)), filters, window)
         fused: dict[str, float] = {}
         for ranking in (dense, keyword):
             served = [cid for cid in ranking if cid in rows]  # other versions are not served
@@ -108,7 +118,9 @@ class HybridRetriever(BaseRetriever):
             for chunk_id in fused:
                 if is_recent(rows[chunk_id][1].get("date", ""), as_of):
                     fused[chunk_id] += RECENCY_WEIGHT
-        return sorted(fused.items(), key=lambda kv: kv[1], reverse=True), rows
+        if window.recent:
+            add_newest_first(fused, rows)
+        return one_per_story(sorted(fused.items(), key=lambda kv: kv[1], reverse=True), rows), rows
 
     def rank_articles(self, query: str, n: int = 10, as_of: date | None = None) -> list[str]:
         """Distinct article ids in fused rank order, for retrieval metrics."""
@@ -169,6 +181,60 @@ def score_sentences(doc: Document, q_vec: np.ndarray) -> None:
                        "score": float(score)})
     meta["sentences"] = scored
     meta["support"] = max((s["score"] for s in scored), default=0.0)
+
+
+def narrow_rows(rows: dict[str, tuple[str, dict]], filters: Filters | None,
+                window: Window) -> dict[str, tuple[str, dict]]:
+    """rows within filters (always) and the date words' window (when any row is in it).
+
+    Rows kept by the window carry ``date_window`` (its label) for the answer's filters echo.
+    """
+    if filters is not None and filters.is_set():
+        rows = {cid: row for cid, row in rows.items() if filters.admits(row[1])}
+    if window.since or window.until:
+        dated = Filters(since=window.since, until=window.until)
+        inside = {cid: row for cid, row in rows.items() if dated.admits(row[1])}
+        if inside:
+            for _, meta in inside.values():
+                meta["date_window"] = window.label()
+            return inside
+    return rows
+
+
+def add_newest_first(fused: dict[str, float], rows: dict[str, tuple[str, dict]]) -> None:
+    """One more reciprocal-rank vote from a ranking by date, newest first (same date, same rank)."""
+    dates = sorted({rows[cid][1].get("date", "") for cid in fused
+                    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", rows[cid][1].get("date", ""))},
+                   reverse=True)
+    rank = {d: r for r, d in enumerate(dates)}
+    for cid in fused:
+        r = rank.get(rows[cid][1].get("date", ""))
+        if r is not None:
+            fused[cid] += 1.0 / (RRF_K + r + 1)
+
+
+def one_per_story(ranked: list[tuple[str, float]],
+                  rows: dict[str, tuple[str, dict]]) -> list[tuple[str, float]]:
+    """The ranking with one article per story: the story's lead where it is a candidate, else
+    its best-ranked member; the kept article's best chunk takes the story's best score."""
+    present = {rows[cid][1].get("article_id") for cid, _ in ranked}
+    chosen: dict[str, str] = {}
+    best: dict[str, float] = {}
+    for cid, score in ranked:
+        meta = rows[cid][1]
+        story = meta.get("story")
+        if story and story not in chosen:
+            lead = meta.get("story_lead")
+            chosen[story] = lead if lead in present else meta.get("article_id")
+            best[story] = score
+    kept: list[tuple[str, float]] = []
+    for cid, score in ranked:
+        meta = rows[cid][1]
+        story = meta.get("story")
+        if story and meta.get("article_id") != chosen[story]:
+            continue
+        kept.append((cid, max(score, best.pop(story, score)) if story else score))
+    return sorted(kept, key=lambda kv: kv[1], reverse=True)
 
 
 def is_recent(article_date: str, as_of: date) -> bool:

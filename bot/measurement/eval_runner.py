@@ -21,6 +21,7 @@ from index.articles import Article, LoadError, load_path
 from index.limits import CORPUS_LIMITS
 from index.ingest import ingest
 from index.store import ChunkStore, open_store
+from index.stories import StoryBook
 
 log = logging.getLogger(__name__)
 Progress = Callable[[str, int, int], None]
@@ -111,12 +112,18 @@ def load_corpus(corpus: Path) -> list[Article]:
 
 def prepare_index(settings: Settings, corpus: Path, embedder: Embeddings,
                   progress: Progress | None) -> ChunkStore:
-    """The corpus's own collection, indexed unless its content hash is already recorded."""
-    name, digest = corpus_collection(corpus)
+    """The corpus's own collection, indexed unless its content hash is already recorded.
+
+    Its articles are grouped into stories (index.stories) as `newsbot index` groups them, in a
+    story book of its own under NEWSBOT_HOME; the "-s" name keeps older ungrouped indexes apart.
+    """
+    name, digest = corpus_collection(corpus, prefix="eval-s")
     store = open_store(settings.home, settings.chroma_url, name)
     if store.info().get("corpus_hash") != digest:
+        settings.home.mkdir(parents=True, exist_ok=True)
         report = ingest([corpus], store, embedder, progress=_stage(progress, "indexing corpus"),
-                        limits=CORPUS_LIMITS)
+                        limits=CORPUS_LIMITS,
+                        stories=StoryBook(settings.home / f"{name}.stories.sqlite"))
         log.info("eval corpus indexed: %d articles, %d chunks in %.1f s",
                  len(report.new) + len(report.updated), report.chunks_written, report.seconds)
         store.set_info({**store.info(), "corpus_hash": digest})

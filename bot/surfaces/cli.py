@@ -63,6 +63,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("question", nargs="?", default="", help="the question, in quotes")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("-k", type=int, default=None, help="how many chunks to retrieve (default 5)")
+    p.add_argument("--since", metavar="DATE", help="only articles dated DATE (YYYY-MM-DD) or later")
+    p.add_argument("--until", metavar="DATE", help="only articles dated DATE (YYYY-MM-DD) or earlier")
+    p.add_argument("--source", metavar="NAME", help="only outlets whose name contains NAME")
     add_llm_option(p)
     p.set_defaults(run=cmd_ask)
 
@@ -175,13 +178,14 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     from bot.answering.answer import validate_question
 
     question = validate_question(args.question)  # before any slow loading
+    filters = ask_filters(args)
     if args.k is not None:
         if not 1 <= args.k <= 50:
             raise UsageError("-k must be between 1 and 50")
         settings = settings.model_copy(update={"top_k": args.k})
     from bot.factories import build_answerer
 
-    answer = build_answerer(settings).answer(question)
+    answer = build_answerer(settings).answer(question, **filters.as_kwargs())
     if args.json:
         print(answer.model_dump_json())
     else:
@@ -190,6 +194,15 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
 
         console().print(answer_text(answer))
     return 0
+
+
+def ask_filters(args: argparse.Namespace):
+    """`ask --since/--until/--source` as Filters; a bad date is a UsageError."""
+    from bot.answering.dates import Filters, parse_date
+
+    return Filters(since=parse_date(args.since, "--since") if args.since else None,
+                   until=parse_date(args.until, "--until") if args.until else None,
+                   source=args.source or None)
 
 
 def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:

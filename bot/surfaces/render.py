@@ -7,19 +7,23 @@ from rich.text import Text
 
 from bot.answering.answer import Answer
 from bot.answering.citations import Citation
+from bot.answering.dates import filters_line
 
 
 def answer_text(answer: Answer, *, quotes: bool = True) -> Text:
-    """The short answer in bold, the quoted answer, then its sources: '[n] title · outlet · date',
-    location, and the quote."""
+    """The short answer in bold, how fresh its source is, the quoted answer, then its sources:
+    '[n] title · outlet · date', location, and the quote."""
     out = Text()
+    if answer.short_answer and not answer.abstained:
+        out.append(answer.short_answer + "\n", style="bold")
+    freshness = freshness_text(answer)
+    if freshness is not None:  # how fresh the source is (and the filters used), before the quote
+        out.append_text(freshness)
+        out.append("\n")
     if answer.abstained:
         out.append(answer.answer, style="yellow")
-    elif answer.short_answer:
-        out.append(answer.short_answer, style="bold")
-        out.append(f"\n{answer.answer}")
     else:
-        out.append(answer.answer, style="bold")
+        out.append(answer.answer, style=None if answer.short_answer else "bold")
     for warning in answer.warnings:
         out.append(f"\n! {warning}", style="yellow")
     if answer.citations:
@@ -45,6 +49,8 @@ def citation_text(c: Citation, *, quote: bool = True, full: bool = False) -> Tex
     out.append(c.title, style="bold")
     out.append(f" · {c.source or 'outlet unknown'} · {c.date}", style="dim")
     out.append(f"\n    {c.location}", style="dim")
+    if c.also:
+        out.append(f"\n    also: {', '.join(c.also)}", style="dim")
     if full:
         out.append(f"\n    article id: {c.article_id}", style="dim")
     if quote:
@@ -62,6 +68,16 @@ def sources_text(answer: Answer | None) -> Text:
             out.append("\n")
         out.append_text(citation_text(c, quote=True, full=True))
     return out
+
+
+def freshness_text(answer: Answer) -> Text | None:
+    """The line above an answer: how fresh its first source is, and the filters it used."""
+    parts = [answer.as_of] if answer.as_of and not answer.abstained else []
+    if answer.earlier:
+        parts.append("earlier reports: " + "; ".join(answer.earlier))
+    if answer.filters:
+        parts.append(filters_line(answer.filters))
+    return Text(" · ".join(parts), style="dim") if parts else None
 
 
 def metrics_table(columns: dict[str, dict]) -> Table:

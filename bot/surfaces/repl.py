@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.text import Text
 
 from bot.answering.answer import Answer, Answerer, Turn, clean_input
+from bot.answering.dates import Filters, parse_date
 from bot.errors import NewsbotError
 from bot.surfaces.render import answer_text, preview_note, sources_text
 
@@ -21,6 +22,9 @@ MAX_TURNS = 4
 HELP = """Ask anything about the indexed articles; answers cite their sources as [n].
 Follow-ups ("and how many South Korean soldiers?") are read in the light of the last question.
   :sources   the full citations of the last answer
+  :since DATE, :until DATE   only articles dated from / up to DATE (YYYY-MM-DD); alone: clear
+  :source NAME   only outlets whose name contains NAME; alone: clear
+  :clear     drop every filter
   :help      this text
   :quit      leave (Ctrl-D works too)"""
 
@@ -50,12 +54,13 @@ class Repl:
         self.preview = preview  # shows a generated answer's tokens as they arrive
         self.history: list[Turn] = []
         self.last: Answer | None = None
+        self.filters = Filters()  # :since, :until, :source; shown in the prompt while set
 
     def run(self) -> int:
         """Loop until :quit or end of input; returns the exit code."""
         while True:
             try:
-                line = clean_input(self.read(PROMPT)).strip()  # NULs alone are no question
+                line = clean_input(self.read(self.prompt())).strip()  # NULs alone are no question
             except EOFError:
                 return 0
             except KeyboardInterrupt:
@@ -71,16 +76,38 @@ class Repl:
 
     def command(self, line: str) -> str | None:
         """Run a `:` command; returns "quit" to stop."""
-        name = line[1:].strip().lower()
+        name, _, value = line[1:].strip().partition(" ")
+        name = name.lower()
         if name in ("q", "quit", "exit"):
             return "quit"
-        if name in ("s", "sources"):
+        if name in ("since", "until", "source", "clear"):
+            self.set_filter(name, value.strip())
+        elif name in ("s", "sources"):
             self.write(sources_text(self.last))
         elif name in ("h", "help", "?"):
             self.write(HELP)
         else:
             self.write(Text(f"Unknown command {line!r}. Try :help."))  # "[/x]" is not markup
         return None
+
+    def prompt(self) -> str:
+        """PROMPT, with the filters in force: 'newsbot [since 2025-11-01, source reuters]> '."""
+        echo = ", ".join(f"{k} {v}" for k, v in self.filters.echo().items())
+        return f"newsbot [{echo}]> " if echo else PROMPT
+
+    def set_filter(self, name: str, value: str) -> None:
+        """`:since DATE`, `:until DATE`, `:source NAME` (no value: clear it), `:clear`."""
+        if name == "clear":
+            self.filters = Filters()
+            self.write(Text("Filters cleared.", style="dim"))
+            return
+        try:
+            parsed = parse_date(value, name) if value and name != "source" else value or None
+        except NewsbotError as exc:
+            self.write(Text(str(exc), style="red"))
+            return
+        self.filters = self.filters.model_copy(update={name: parsed})
+        self.write(Text(f"{name}: {parsed}" if parsed else f"{name} cleared.", style="dim"))
 
     def ask(self, question: str) -> None:
         """Answer one question and remember it for follow-ups."""
@@ -90,7 +117,8 @@ class Repl:
         streamed: list[str] = []
         try:
             answer = self.answerer.answer(question, self.history,
-                                          on_token=self._token_sink(streamed))
+                                          on_token=self._token_sink(streamed),
+                                          **self.filters.as_kwargs())
         except NewsbotError as exc:
             self.write(Text(str(exc), style="red"))
             return

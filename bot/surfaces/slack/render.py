@@ -14,6 +14,7 @@ from slack_sdk.models.blocks import (ActionsBlock, Block, ButtonElement, Context
 
 from bot.answering.answer import Answer
 from bot.answering.citations import Citation
+from bot.answering.dates import filters_line
 
 MAX_BLOCKS = 50
 MAX_TEXT = 3000  # section text, and any text object
@@ -25,7 +26,9 @@ HELP_WORDS = {"", "help", "?"}
 HELP = ("Ask me about the indexed news articles and I'll answer with numbered sources.\n"
         "• Mention me with a question: `@newsbot How many US troops are in Korea?`\n"
         "• Reply in my thread to ask a follow-up; no need to mention me again.\n"
-        "• Send me a direct message, or use `/newsbot QUESTION` for an answer only you see.")
+        "• Send me a direct message, or use `/newsbot QUESTION` for an answer only you see.\n"
+        "• Narrow the articles: `since:2025-11-01`, `until:2025-11-30`, `source:reuters` "
+        "before the question.")
 FRIENDLY_ERROR = ("Sorry, something went wrong while I was answering. "
                   "Please try again in a moment.")
 RATE_LIMITED = ("You're asking faster than I can keep up. "
@@ -67,6 +70,7 @@ def answer_blocks(answer: Answer, *, key: str, share: bool = False,
                   asked: str | None = None) -> list[dict]:
     """The answer with [n] markers, its Sources, and feedback (and share) buttons; <= 50 blocks."""
     blocks: list[Block] = [_context(asked)] if asked else []
+    blocks += freshness_blocks(answer)
     blocks += _answer_sections(answer)
     notes = [f":warning: {escape(w)}" for w in answer.warnings]
     if not answer.abstained and not answer.citations:
@@ -111,8 +115,20 @@ def source_line(c: Citation) -> str:
              escape(c.source or "outlet unknown"), escape(c.date)]
     if c.location and not is_url:
         parts.append(f"`{escape(file_name(c.location))}`")
+    if c.also:
+        parts.append("also: " + escape(", ".join(c.also)))
     quote = f"\n“{escape(' '.join(c.quote.split()))}”" if c.quote else ""
     return clip(" · ".join(parts) + quote, MAX_TEXT)
+
+
+def freshness_blocks(answer: Answer) -> list[Block]:
+    """A context block with the answer's "As of ..." line and the filters it used, if any."""
+    parts = [f":calendar: {escape(answer.as_of)}"] if answer.as_of and not answer.abstained else []
+    if answer.earlier:
+        parts.append(escape("earlier reports: " + "; ".join(answer.earlier)))
+    if answer.filters:
+        parts.append(escape(filters_line(answer.filters)))
+    return [_context(" · ".join(parts))] if parts else []
 
 
 def file_name(location: str) -> str:

@@ -16,6 +16,8 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.answering.answer import MAX_QUESTION_CHARS, Answer, Answerer, Turn
+from bot.answering.dates import split_filters
+from bot.errors import UsageError
 from bot.surfaces.slack import render
 from bot.surfaces.slack.events import MessageEvent
 from bot.surfaces.slack.limits import RateLimiter
@@ -133,6 +135,8 @@ class Replier:
             reply = {"text": render.fallback_text(answer),
                      "blocks": render.answer_blocks(answer, key=self.remember(question, answer),
                                                     share=True, asked=render.asked_line(question))}
+        except UsageError as exc:  # a bad since:/until: date: its one line
+            reply = {"text": render.escape(str(exc))}
         except Exception:  # a fixed reply, details in the log
             log.exception("answering a slash command from %s failed", user)
             reply = {"text": render.FRIENDLY_ERROR}
@@ -168,6 +172,8 @@ class Replier:
             answer = self._answer(question, history, on_token=on_token, where=event.channel)
             return render.fallback_text(answer), render.answer_blocks(
                 answer, key=self.remember(question, answer))
+        except UsageError as exc:  # a bad since:/until: date: its one line
+            return render.escape(str(exc)), render.note_blocks(render.escape(str(exc)))
         except Exception:  # any failure gets the fixed reply; the details stay in the log
             log.exception("answering message %s/%s failed", event.channel, event.ts)
             return render.FRIENDLY_ERROR, render.note_blocks(render.FRIENDLY_ERROR)
@@ -176,7 +182,8 @@ class Replier:
                 on_token: Callable[[str], None] | None, where: str) -> Answer:
         started = time.perf_counter()
         log.debug("question in %s: %r", where, question)
-        answer = self.answerer.answer(question, history, on_token=on_token)
+        filters, question = split_filters(question)  # since:DATE until:DATE source:NAME
+        answer = self.answerer.answer(question, history, on_token=on_token, **filters.as_kwargs())
         log.info("answered in %s: %d citations, abstained=%s, %.0f ms", where,
                  len(answer.citations), answer.abstained, (time.perf_counter() - started) * 1000)
         return answer

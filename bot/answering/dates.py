@@ -1,0 +1,146 @@
+"""Dates in questions and filters: a (since, until) window, a recency wish, and outlet filters.
+
+Explicit filters (`ask --since`, `:since`, Slack's `since:`) are hard: a chunk outside them is
+never a candidate. Date words in the question ("this week", "in 2022", "since March") are soft:
+their window applies only when it leaves at least one candidate. "latest", "now" and the like
+ask for the newest reports first.
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+from datetime import date, timedelta
+
+from pydantic import BaseModel
+
+from bot.errors import UsageError
+
+_MONTHS = {name.lower(): n for n, name in enumerate(calendar.month_name) if name}
+_MONTHS.update({name.lower(): n for n, name in enumerate(calendar.month_abbr) if name})
+_MONTH = "(" + "|".join(sorted(_MONTHS, key=len, reverse=True)) + r")\.?"
+_RECENT = re.compile(r"\b(latest|now|currently|current|newest|most recent|recent(ly)?|"
+                     r"as of today)\b", re.I)
+_FILTER_WORD = re.compile(r"(?<!\S)(since|until|source):(\S+)", re.I)
+
+
+class Filters(BaseModel):
+    """Which articles may answer: dated since/until (inclusive), outlet name containing source."""
+
+    since: date | None = None
+    until: date | None = None
+    source: str | None = None
+
+    def admits(self, meta: dict) -> bool:
+        """Whether a chunk's metadata passes; undated chunks fail any date filter."""
+        if self.source and self.source.lower() not in str(meta.get("source", "")).lower():
+            return False
+        return within(meta.get("date", ""), self.since, self.until)
+
+    def is_set(self) -> bool:
+        """Whether any filter is given."""
+        return bool(self.since or self.until or self.source)
+
+    def as_kwargs(self) -> dict[str, Filters]:
+        """{"filters": self} when any is set, else {}: Answerer.answer's keyword, only if needed."""
+        return {"filters": self} if self.is_set() else {}
+
+    def echo(self) -> dict[str, str]:
+        """The filters as an answer shows them: {"since": "2025-11-01", "source": "reuters"}."""
+        return {k: str(v) for k, v in self.model_dump().items() if v}
+
+
+class Window(BaseModel):
+    """What a question's date words ask for."""
+
+    words: str = ""
+    since: date | None = None
+    until: date | None = None
+    recent: bool = False
+
+    def label(self) -> str:
+        """'this week: 2025-11-24 to 2025-11-30', for the answer's filters echo."""
+        span = " to ".join(str(d) for d in (self.since, self.until) if d)
+        if self.since and not self.until:
+            span = f"from {self.since}"
+        elif self.until and not self.since:
+            span = f"until {self.until}"
+        return f"{self.words}: {span}"
+
+
+def within(article_date: str, since: date | None, until: date | None) -> bool:
+    """Whether a YYYY-MM-DD date is inside [since, until]; undated fails when either is set."""
+    if since is None and until is None:
+        return True
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", article_date or ""):
+        return False
+    return (since is None or article_date >= since.isoformat()) and \
+        (until is None or article_date <= until.isoformat())
+
+
+def parse_date(text: str, what: str = "date") -> date:
+    """YYYY-MM-DD, YYYY-MM (its first day) or YYYY (1 Jan), or a one-line UsageError."""
+    text = text.strip()
+    try:
+        if re.fullmatch(r"\d{4}", text):
+            return date(int(text), 1, 1)
+        if re.fullmatch(r"\d{4}-\d{1,2}", text):
+            year, month = text.split("-")
+            return date(int(year), int(month), 1)
+        return date.fromisoformat(text)
+    except ValueError:
+        raise UsageError(f"{what} {text!r} is not a date: use YYYY-MM-DD, e.g. 2025-11-01") from None
+
+
+def date_window(question: str, today: date) -> Window:
+    """The window and recency wish that the question's date words express, relative to today."""
+    text = question.lower()
+    recent = bool(_RECENT.search(text))
+    for pattern, make in _RULES:
+        match = re.search(pattern, text)
+        if match:
+            since, until = make(match, today)
+            return Window(words=match.group(0), since=since, until=until, recent=recent)
+    return Window(words=_RECENT.search(text).group(0) if recent else "", recent=recent)
+
+
+def _month_start(month: str, year: int | None, today: date) -> date:
+    n = _MONTHS[month.rstrip(".")]
+    if year is None:  # the latest such month that has begun
+        year = today.year if n <= today.month else today.year - 1
+    return date(year, n, 1)
+
+
+def _month_end(start: date) -> date:
+    return start.replace(day=calendar.monthrange(start.year, start.month)[1])
+
+
+_RULES = [
+    (r"\btoday\b", lambda m, t: (t, t)),
+    (r"\byesterday\b", lambda m, t: (t - timedelta(days=1), t - timedelta(days=1))),
+    (r"\bthis week\b", lambda m, t: (t - timedelta(days=6), t)),
+    (r"\blast week\b", lambda m, t: (t - timedelta(days=13), t - timedelta(days=7))),
+    (r"\bthis month\b", lambda m, t: (t.replace(day=1), t)),
+    (r"\bthis year\b", lambda m, t: (t.replace(month=1, day=1), t)),
+    (r"\bsince " + _MONTH + r"(?: (\d{4}))?\b",
+     lambda m, t: (_month_start(m.group(1), int(m.group(2)) if m.group(2) else None, t), None)),
+    (r"\bsince (\d{4})\b", lambda m, t: (date(int(m.group(1)), 1, 1), None)),
+    (r"\bin " + _MONTH + r" (\d{4})\b",
+     lambda m, t: (s := _month_start(m.group(1), int(m.group(2)), t), _month_end(s))),
+    (r"\bin (\d{4})\b", lambda m, t: (date(int(m.group(1)), 1, 1), date(int(m.group(1)), 12, 31))),
+]
+
+
+def split_filters(text: str) -> tuple[Filters, str]:
+    """`since:2025-11-01 source:reuters QUESTION` -> (Filters, "QUESTION"); bad dates: UsageError."""
+    found: dict[str, object] = {}
+    for match in _FILTER_WORD.finditer(text):
+        name, value = match.group(1).lower(), match.group(2)
+        found[name] = value if name == "source" else parse_date(value, f"{name}:")
+    question = " ".join(_FILTER_WORD.sub(" ", text).split())
+    return Filters(**found), question
+
+
+def filters_line(filters: dict[str, str]) -> str:
+    """'filters: since 2025-11-01, source reuters, dates this week: 2025-11-24 to 2025-11-30'."""
+    return "filters: " + ", ".join(f"{k} {v}" for k, v in filters.items())

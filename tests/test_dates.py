@@ -1,0 +1,82 @@
+"""Date words in questions, explicit filters and their parsing."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from bot.answering.dates import Filters, date_window, parse_date, split_filters, within
+from bot.errors import UsageError
+
+TODAY = date(2025, 11, 30)  # a Sunday
+
+
+@pytest.mark.parametrize("question, since, until", [
+    ("What happened today in Paris?", date(2025, 11, 30), date(2025, 11, 30)),
+    ("Who won yesterday?", date(2025, 11, 29), date(2025, 11, 29)),
+    ("Which show was green lit this week?", date(2025, 11, 24), date(2025, 11, 30)),
+    ("What did the senate pass last week?", date(2025, 11, 17), date(2025, 11, 23)),
+    ("How much did prices rise in 2022?", date(2022, 1, 1), date(2022, 12, 31)),
+    ("What happened in March 2024 in Gaza?", date(2024, 3, 1), date(2024, 3, 31)),
+    ("How many strikes since March?", date(2025, 3, 1), None),
+    ("How many strikes since December?", date(2024, 12, 1), None),  # not begun yet this year
+    ("Who has led since 2020?", date(2020, 1, 1), None),
+    ("Layoffs this month?", date(2025, 11, 1), date(2025, 11, 30)),
+])
+def test_date_words_become_a_window_relative_to_the_question_date(question, since, until):
+    window = date_window(question, TODAY)
+    assert (window.since, window.until) == (since, until)
+    assert window.words and window.words in question.lower()
+
+
+@pytest.mark.parametrize("question, recent", [
+    ("What is the latest death toll?", True),
+    ("Who is president now?", True),
+    ("Who currently leads the polls?", True),
+    ("How many troops are in Korea?", False),
+    ("Do you know the snowfall record?", False),  # "know" is not "now"
+])
+def test_latest_and_now_ask_for_the_newest_reports(question, recent):
+    window = date_window(question, TODAY)
+    assert window.recent is recent and window.since is None and window.until is None
+
+
+def test_plain_questions_get_no_window():
+    window = date_window("How many US troops are in Korea?", TODAY)
+    assert window == type(window)()
+
+
+def test_filters_admit_by_outlet_substring_and_inclusive_dates():
+    f = Filters(since=date(2025, 11, 1), until=date(2025, 11, 30), source="reuters")
+    assert f.admits({"source": "Thomson Reuters", "date": "2025-11-01"})
+    assert f.admits({"source": "REUTERS", "date": "2025-11-30"})
+    assert not f.admits({"source": "CNN", "date": "2025-11-10"})
+    assert not f.admits({"source": "Reuters", "date": "2025-12-01"})
+    assert not f.admits({"source": "Reuters", "date": "date unknown"})  # undated: out
+    assert Filters(source="cnn").admits({"source": "CNN", "date": "date unknown"})
+    assert f.echo() == {"since": "2025-11-01", "until": "2025-11-30", "source": "reuters"}
+
+
+def test_within_without_bounds_admits_undated():
+    assert within("date unknown", None, None)
+    assert not within("date unknown", date(2020, 1, 1), None)
+
+
+def test_dates_parse_or_fail_in_one_line():
+    assert parse_date("2025-11-01") == date(2025, 11, 1)
+    assert parse_date("2025-11") == date(2025, 11, 1)
+    assert parse_date("2022") == date(2022, 1, 1)
+    for bad in ("yesterday", "2025-13-01", "01/11/2025", ""):
+        with pytest.raises(UsageError) as err:
+            parse_date(bad, "--since")
+        assert "--since" in str(err.value) and "\n" not in str(err.value)
+
+
+def test_filter_words_are_split_off_a_slack_question():
+    filters, question = split_filters("since:2025-11-01 source:reuters How many troops? until:2025-11-20")
+    assert question == "How many troops?"
+    assert filters == Filters(since=date(2025, 11, 1), until=date(2025, 11, 20), source="reuters")
+    assert split_filters("What is a source: of truth?") == (Filters(), "What is a source: of truth?")
+    with pytest.raises(UsageError, match="since:"):
+        split_filters("since:lastweek what happened?")
