@@ -113,18 +113,20 @@ def test_a_kill_after_a_deletion_is_committed_is_repaired(tmp_path):
 
 def test_kills_at_random_moments_never_leave_a_broken_or_mixed_index(tmp_path):
     home, docs = tmp_path / "home", tmp_path / "docs"
-    _corpus(docs, "old", big=400)
+    _corpus(docs, "old", big=1500)
+    started = time.monotonic()
     assert _run(home, docs) == 0
+    whole_run = time.monotonic() - started  # each round rewrites every article: about as long
     rng = random.Random(7)
     killed = 0
     for round_ in range(8):
         tag = "new" if round_ % 2 == 0 else "old"
-        _corpus(docs, tag, big=400 + round_, extra=round_ % 3 == 0)
-        if _run(home, docs, kill_after=rng.uniform(1.0, 4.0)) == -signal.SIGKILL:
+        _corpus(docs, tag, big=1500 + round_, extra=round_ % 3 == 0)
+        if _run(home, docs, kill_after=rng.uniform(0.3, 0.9) * whole_run) == -signal.SIGKILL:
             killed += 1
         _assert_each_is_one_version(_served(home))
     assert killed >= 4  # most runs were really cut short
-    new = _corpus(docs, "new", big=401)
+    new = _corpus(docs, "new", big=1501)
     for stale in set(p.stem for p in docs.glob("*.txt")) - set(new):
         (docs / f"{stale}.txt").unlink()
     assert _run(home, docs, prune=True) == 0

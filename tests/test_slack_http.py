@@ -92,8 +92,9 @@ def test_mention_gets_one_cited_answer_in_its_thread(bot, fake):
     assert "28,500" in post.body["text"] and "[1]" in post.body["text"]
     blocks = post.body["blocks"]
     assert "28,500" in blocks[0]["text"]["text"]
-    assert blocks[1]["elements"][0]["text"] == "*Sources*"
-    source = blocks[2]["elements"][0]["text"]
+    assert blocks[1]["elements"][0]["text"] == ":calendar: Date unknown (outlet unknown)"
+    assert blocks[2]["elements"][0]["text"] == "*Sources*"
+    source = blocks[3]["elements"][0]["text"]
     assert source.startswith("[1] ") and SEED_FILE.name in source and QUOTE in source
     assert [e["action_id"] for e in blocks[-1]["elements"]] == ["feedback_up", "feedback_down"]
     progress = [(c.method, c.body["timestamp"], c.body["name"]) for c in fake.calls

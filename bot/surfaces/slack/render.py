@@ -70,8 +70,8 @@ def answer_blocks(answer: Answer, *, key: str, share: bool = False,
                   asked: str | None = None) -> list[dict]:
     """The answer with [n] markers, its Sources, and feedback (and share) buttons; <= 50 blocks."""
     blocks: list[Block] = [_context(asked)] if asked else []
-    blocks += freshness_blocks(answer)
-    blocks += _answer_sections(answer)
+    sections = _answer_sections(answer)  # the short answer leads; how fresh it is, right below
+    blocks += sections[:1] + freshness_blocks(answer) + sections[1:]
     notes = [f":warning: {escape(w)}" for w in answer.warnings]
     if not answer.abstained and not answer.citations:
         notes.append(NO_SOURCE)
