@@ -83,12 +83,11 @@ class KeywordIndex:
         """How many chunks the index holds."""
         return self.index.searcher().num_docs
 
-    def catch_up(self, store: ChunkStore, budget: int | None = None) -> int:
+    def catch_up(self, store: ChunkStore) -> int:
         """Apply the store's commits since the last sync; returns how many articles changed.
 
         A process that cannot take the writer lock (another one syncs this folder) reloads
-        instead. budget bounds the articles applied in one call, so a long first build can run
-        in steps between questions.
+        instead. Commits are applied a window at a time, each window one tantivy commit.
         """
         with self._lock:
             epoch = f"{store.epoch()}.{ANALYZER_VERSION}"
@@ -100,7 +99,7 @@ class KeywordIndex:
                 return 0
             top = store.current_seq()
             done = 0
-            while self.synced_seq < top and (budget is None or done < budget):
+            while self.synced_seq < top:
                 upto = min(top, self.synced_seq + _SEQ_WINDOW)
                 changes = store.changes_since(self.synced_seq, upto)
                 self._apply(store, changes, upto)

@@ -131,15 +131,19 @@ class HybridRetriever(BaseRetriever):
     def warm_up(self, *, follow: bool = False) -> None:
         """Load the embedding model, bring the keyword index up to date and run one throwaway
         search (Chroma loads a persisted index on first use, which cost the first question about
-        0.45 s on the 1,000-article corpus). follow: keep catching up in a background thread, so
-        a long-running bot sees new, edited and deleted articles within SYNC_INTERVAL_S."""
-        self.sync()
-        self.search("warm up")
+        0.45 s on the 1,000-article corpus). follow: catch up in a background thread instead, and
+        keep doing so, so a long-running bot sees new, edited and deleted articles within
+        SYNC_INTERVAL_S; a replica whose keyword index must first be built answers from the
+        vector side meanwhile."""
         if follow and self._sync_thread is None:
+            self._count, self._synced = self.store.count(), time.monotonic()
             self._sync_thread = threading.Thread(target=self._follow, name="keyword-sync",
                                                  daemon=True)
             self._sync_thread.start()
             _FOLLOWERS.append(self._sync_thread)
+        else:
+            self.sync()
+        self.search("warm up")
 
     def sync(self) -> None:
         """Catch the keyword index up with the store, and note the store's size."""
@@ -153,11 +157,13 @@ class HybridRetriever(BaseRetriever):
             self.sync()
 
     def _follow(self) -> None:
-        while not _STOPPING.wait(SYNC_INTERVAL_S):
+        while True:
             try:
                 self.sync()
             except Exception as exc:  # a store that is briefly unreachable must not end the loop
                 log.warning("keyword index sync failed: %s", (str(exc).splitlines() or [""])[0])
+            if _STOPPING.wait(SYNC_INTERVAL_S):
+                return
 
 
 def score_sentences(doc: Document, q_vec: np.ndarray) -> None:

@@ -207,7 +207,7 @@ def ask_filters(args: argparse.Namespace):
 
 def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
     """newsbot chat [--index PATH ...] [--ask QUESTION] [--watch]"""
-    from bot.factories import build_answerer, make_embedder, make_store
+    from bot.factories import build_answerer, make_embedder, make_keyword_index, make_store
     from bot.surfaces.progress import console
     from bot.surfaces.repl import ConsolePreview, Repl, stream_reader, terminal_reader
 
@@ -217,6 +217,7 @@ def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
 
         report = index_with_progress(args.index_paths, store, embedder,
                                      limits=settings.load_limits())
+        make_keyword_index(settings, store).catch_up(store)  # before the first question
         say_report(report, args.index_paths)
     answerer = build_answerer(settings, store=store, embedder=embedder, follow=True)
     if args.watch:
