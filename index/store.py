@@ -270,11 +270,7 @@ class ChunkStore:
         old = {i: _row(i, m) for i, m in zip(res["ids"], res["metadatas"])}
         self._put_rows([_pending(a, old.get(a.article_id)) for a in new])
         faults.point("after-pending")
-        for i in range(0, len(ids), _WRITE_BATCH):
-            sl = slice(i, i + _WRITE_BATCH)
-            self.collection.upsert(ids=ids[sl], documents=texts[sl], metadatas=metadatas[sl],
-                                   embeddings=embeddings[sl])
-            faults.point("between-chunk-batches")
+        self.upsert(ids, texts, metadatas, embeddings)
         seq = self._next_seq()
         committed = [_committed(a, old.get(a.article_id), seq) for a in new]
         self._put_rows(committed)
@@ -304,11 +300,13 @@ class ChunkStore:
 
     def upsert(self, ids: list[str], texts: list[str], metadatas: list[dict],
                embeddings: Sequence) -> None:
-        """Raw chunk rows by id, with no manifest (the baseline's own collection uses this)."""
+        """Chunk rows by id, in batches Chroma accepts; no manifest row (replace_articles writes
+        those; the baseline's own collection uses this alone)."""
         for i in range(0, len(ids), _WRITE_BATCH):
             sl = slice(i, i + _WRITE_BATCH)
             self.collection.upsert(ids=ids[sl], documents=texts[sl], metadatas=metadatas[sl],
                                    embeddings=embeddings[sl])
+            faults.point("between-chunk-batches")
 
     # ----- internals -----
 
