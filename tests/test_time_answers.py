@@ -172,3 +172,33 @@ def test_slack_reads_filter_words_and_shows_freshness(news, embedder, tmp_path):
     blocks = json.dumps(sent[-1]["blocks"])
     assert "filters: source reuters" in blocks and "As of 3 Nov 2025 (Reuters)" in blocks
     assert "also: AP, CNN" in blocks or "also: CNN, AP" in blocks
+
+
+def test_a_question_about_a_time_is_not_answered_from_a_report_of_another(tmp_path, embedder):
+    from bot.factories import build_answerer
+    from bot.settings import Settings
+
+    text = ("The Harbor Bridge will close for repairs costing 45 million dollars, the city "
+            "council of Portvale said. Engineers found cracks in two of the bridge's towers. "
+            "Ferries will carry commuters while the bridge is closed.")
+    write_articles([make_article(text, "https://bbc.example/bridge", id="bridge",
+                                 title="Portvale closes Harbor Bridge for repairs",
+                                 source="BBC", date="2024-06-01"),
+                    make_article(text.replace("Portvale", "Dunmore"), "https://paper.example/b",
+                                 id="undated", title="Dunmore closes Harbor Bridge for repairs",
+                                 source="Local Paper", date="date unknown")],
+                   open_store(tmp_path), embedder)
+    answerer = build_answerer(Settings(home=tmp_path), embedder=embedder)
+    asked = "How much will the Portvale Harbor Bridge repairs cost"
+    plain = answerer.answer(f"{asked}?", as_of=date(2025, 11, 6))
+    assert not plain.abstained and "45 million" in plain.answer  # no time named: old may answer
+    for question in (f"{asked} this week?", f"{asked}, announced on Tuesday?",
+                     f"{asked}, as recently announced?"):
+        stale = answerer.answer(question, as_of=date(2025, 11, 6))
+        assert stale.abstained and not stale.citations, question
+        assert "the closest is dated 2024-06-01 (BBC)" in stale.answer
+    then = answerer.answer(f"{asked} this week?", as_of=date(2024, 6, 3))
+    assert not then.abstained and then.citations[0].article_id == "bridge"
+    undated = answerer.answer("How much will the Dunmore bridge repairs cost this week?",
+                              as_of=date(2030, 1, 1))
+    assert not undated.abstained  # an undated report's time is unknown, so it may answer

@@ -22,7 +22,7 @@ from langchain_core.runnables import Runnable, RunnableLambda, RunnablePassthrou
 from pydantic import BaseModel, Field
 
 from bot.answering.citations import Citation, as_of_line, assemble
-from bot.answering.dates import Filters
+from bot.answering.dates import Filters, is_dated, report_dates, within
 from bot.answering.figures import earlier_figures
 from bot.errors import UsageError
 from bot.answering.extractive import Draft, content_terms
@@ -102,8 +102,9 @@ def to_answer(x: dict) -> Answer:
     """Turn a Draft and the retrieved docs into the final Answer with numbered citations."""
     draft: Draft = x["draft"]
     timings = x.get("timings", {})
-    if draft.abstained:
-        return Answer(question=x["question"], answer=ABSTAIN_TEXT, abstained=True,
+    stale = out_of_time(x, draft)
+    if draft.abstained or stale:
+        return Answer(question=x["question"], answer=stale or ABSTAIN_TEXT, abstained=True,
                       answered_by=draft.answered_by, verified=draft.verified,
                       warnings=draft.warnings, timings_ms=timings, filters=filters_used(x))
     text, citations = assemble(draft.text, x["docs"], draft.quotes)
@@ -113,6 +114,28 @@ def to_answer(x: dict) -> Answer:
                   warnings=draft.warnings, timings_ms=timings,
                   as_of=as_of_line(citations[0]) if citations else "",
                   filters=filters_used(x), earlier=earlier_figures(citations, x["docs"]))
+
+
+def out_of_time(x: dict, draft: Draft) -> str | None:
+    """Why the answer's reports cannot answer a question about a time, or None when they can.
+
+    A question about this week, Tuesday or "recently" is about an event that a report from
+    another time does not cover (news the index does not hold), however similar its words. Each
+    quoted report must be dated, and none may fall in the question's dates (dates.report_dates).
+    """
+    if draft.abstained or not draft.quotes or x.get("as_of") is None:
+        return None
+    wanted = report_dates(x.get("query") or x["question"], x["as_of"])
+    metas = [x["docs"][n - 1].metadata for n in draft.quotes if 0 < n <= len(x["docs"])]
+    if wanted is None or not metas or not all(is_dated(m.get("date", "")) for m in metas):
+        return None
+    since, until, words = wanted
+    if any(within(m["date"], since, until) for m in metas):
+        return None
+    span = " to ".join(str(d) for d in (since, until) if d)
+    closest = metas[0]
+    return (f"I couldn't find a report on that from {span} (\"{words}\") in the indexed articles;"
+            f" the closest is dated {closest['date']} ({closest.get('source') or 'outlet unknown'}).")
 
 
 def filters_used(x: dict) -> dict[str, str]:

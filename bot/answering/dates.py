@@ -22,6 +22,14 @@ _MONTH = "(" + "|".join(sorted(_MONTHS, key=len, reverse=True)) + r")\.?"
 _RECENT = re.compile(r"\b(latest|now|currently|current|newest|most recent|recent(ly)?|"
                      r"as of today)\b", re.I)
 _FILTER_WORD = re.compile(r"(?<!\S)(since|until|source):(\S+)", re.I)
+# Words that ask about the present without naming a date ("recently", "soon"): a report answers
+# such a question only if it is from the CURRENT_DAYS before it is asked.
+_CURRENT = re.compile(r"\b(latest|now|currently|current|newest|most recent|recent(ly)?|"
+                      r"as of today|just|soon|upcoming)\b", re.I)
+CURRENT_DAYS = 14
+# A report on an event of "this week" may be dated a few days before the window opens.
+WINDOW_SLACK_DAYS = 3
+_WEEKDAY = "(monday|tuesday|wednesday|thursday|friday|saturday|sunday)"
 
 
 class Filters(BaseModel):
@@ -68,11 +76,16 @@ class Window(BaseModel):
         return f"{self.words}: {span}"
 
 
+def is_dated(article_date: str) -> bool:
+    """Whether a chunk's date field holds a YYYY-MM-DD date."""
+    return bool(re.fullmatch(r"\d{4}-\d{2}-\d{2}", article_date or ""))
+
+
 def within(article_date: str, since: date | None, until: date | None) -> bool:
     """Whether a YYYY-MM-DD date is inside [since, until]; undated fails when either is set."""
     if since is None and until is None:
         return True
-    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", article_date or ""):
+    if not is_dated(article_date):
         return False
     return (since is None or article_date >= since.isoformat()) and \
         (until is None or article_date <= until.isoformat())
@@ -104,6 +117,23 @@ def date_window(question: str, today: date) -> Window:
     return Window(words=_RECENT.search(text).group(0) if recent else "", recent=recent)
 
 
+def report_dates(question: str, today: date) -> tuple[date | None, date | None, str] | None:
+    """(since, until, words) that a report must fall in to answer a question about a time.
+
+    The question's date words' window (opening WINDOW_SLACK_DAYS earlier), or the CURRENT_DAYS
+    up to today when it asks about the present ("recently", "latest", "soon"); None when it
+    names no time, so that any report may answer it.
+    """
+    window = date_window(question, today)
+    if window.since or window.until:
+        since = window.since - timedelta(days=WINDOW_SLACK_DAYS) if window.since else None
+        return since, window.until, window.words
+    match = _CURRENT.search(question)
+    if match:
+        return today - timedelta(days=CURRENT_DAYS), today, match.group(0).lower()
+    return None
+
+
 def _month_start(month: str, year: int | None, today: date) -> date:
     n = _MONTHS[month.rstrip(".")]
     if year is None:  # the latest such month that has begun
@@ -128,6 +158,8 @@ _RULES = [
     (r"\bin " + _MONTH + r" (\d{4})\b",
      lambda m, t: (s := _month_start(m.group(1), int(m.group(2)), t), _month_end(s))),
     (r"\bin (\d{4})\b", lambda m, t: (date(int(m.group(1)), 1, 1), date(int(m.group(1)), 12, 31))),
+    # "on Tuesday", without a date: the last such day, within the week before today
+    (r"\b(?:on |last |early |late )?" + _WEEKDAY + r"\b", lambda m, t: (t - timedelta(days=7), t)),
 ]
 
 
