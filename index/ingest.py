@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
+from index import entities
 from index.articles import Article, LoadError, Loaded, iter_files, load_file
 from index.limits import DEFAULT_LIMITS, LoadLimits
 from index.chunking import Chunk, Sentence, index_hash, split_article, split_sentences, version_of
@@ -41,6 +42,7 @@ class IngestReport:
     warnings: list[tuple[str, str]] = field(default_factory=list)  # indexed, but changed: why
     chunks_written: int = 0
     chunks_total: int = 0
+    untagged: int = 0  # chunks written without entities (no recogniser here)
     seconds: float = 0.0
 
 
@@ -85,6 +87,7 @@ def ingest(paths: list[Path], store: ChunkStore, embedder: Embeddings, *, prune:
             if stories is not None:
                 stories.forget(report.pruned)
         report.chunks_total = store.count()
+        tag_untagged(store, report)
         store.set_info({**store.info(), "last_ingest": now_iso()})
     report.seconds = time.perf_counter() - started
     log.info("ingest: %d new, %d updated, %d unchanged, %d skipped, %d chunks in %.1fs",
@@ -215,7 +218,7 @@ def _write(articles: Iterator[Article], store: ChunkStore, embedder: Embeddings,
         splits = [(a, split_sentences(a.text)) for a in batch]
         texts = [t for a, sents in splits for t in [a.title, *(s.text for s in sents)]]
         vectors = np.asarray(embedder.embed_documents(texts), dtype=np.float32)
-        store_batch(splits, vectors, store, report)
+        store_batch(splits, vectors, store, report, entities.tag(texts))
         done += len(batch)
         if progress:
             progress(done, len(report.new) + len(report.updated))
@@ -235,24 +238,31 @@ def _restamp_stories(touched: set[str], written: set[str], stories: StoryBook,
 
 
 def store_batch(splits: list[tuple[Article, list[Sentence]]], vectors: np.ndarray,
-                 store: ChunkStore, report: IngestReport) -> None:
-    """Write a batch of articles as one crash-safe replacement (one call per step)."""
+                store: ChunkStore, report: IngestReport,
+                ents: list[list[entities.Span]] | None = None) -> None:
+    """Write a batch of articles as one crash-safe replacement (one call per step).
+
+    vectors (and ents, when tagged) hold a row per text: each article's title, then its sentences.
+    """
     chunks: list[Chunk] = []
     metas, chunk_vecs, rows = [], [], []
     row = 0
     for article, sentences in splits:
         vecs = vectors[row:row + 1 + len(sentences)]
+        tags = ents[row:row + 1 + len(sentences)] if ents is not None else None
         row += 1 + len(sentences)
         art_chunks = split_article(article, sentences=sentences)
         chunks += art_chunks
         chunk_vecs.append(chunk_vectors(art_chunks, vecs[1:], vecs[0]))
-        metas += [{**c.metadata(), **_sentence_fields(c, sentences, vecs[1:])} for c in art_chunks]
+        metas += [{**c.metadata(), **_sentence_fields(c, sentences, vecs[1:]),
+                   **_entity_fields(c, tags)} for c in art_chunks]
         rows.append(IndexedArticle(article.id, index_hash(article), article.origin,
                                    version_of(article), len(art_chunks), article.date,
                                    len(sentences)))
     store.replace_articles(rows, [c.id for c in chunks], [c.text for c in chunks], metas,
                            np.vstack(chunk_vecs))
     report.chunks_written += len(chunks)
+    report.untagged += 0 if ents is not None else len(chunks)
 
 
 def _sentence_fields(chunk: Chunk, sentences: list[Sentence], vecs: np.ndarray) -> dict:
@@ -260,6 +270,61 @@ def _sentence_fields(chunk: Chunk, sentences: list[Sentence], vecs: np.ndarray) 
     span = range(chunk.first_sentence, chunk.last_sentence + 1)
     return {"sent_spans": ";".join(f"{sentences[i].start},{sentences[i].end}" for i in span),
             "sent_vecs": pack_vectors(vecs[chunk.first_sentence:chunk.last_sentence + 1])}
+
+
+def tag_untagged(store: ChunkStore, report: IngestReport) -> int:
+    """Tag the entities of chunks written before this version or without a recogniser.
+
+    Metadata only (no embedding), batch by batch, so a kill loses nothing: the next run goes on
+    with the chunks still untagged. The store's info records the version once all are tagged.
+    Returns how many chunks were tagged.
+    """
+    info = store.info()
+    if report.untagged or not entities.available():
+        if info.get("entities"):
+            store.set_info({k: v for k, v in info.items() if k != "entities"})
+        return 0
+    if info.get("entities") == entities.VERSION:
+        return 0
+    ids = [cid for art in store.articles().values() if art.live for cid in art.chunk_ids]
+    tagged = 0
+    for i in range(0, len(ids), EMBED_BATCH // 4):
+        rows = store.get_chunks(ids[i:i + EMBED_BATCH // 4])
+        todo = [(cid, text, meta) for cid, (text, meta) in rows.items()
+                if meta.get("sent_ents") is None]
+        texts = [t for _, text, meta in todo for t in [meta.get("title") or "",
+                                                       *chunk_sentences(text, meta)]]
+        tags = entities.tag(texts)
+        if tags is None:
+            return tagged
+        values, row = [], 0
+        for _, text, meta in todo:
+            n = 1 + len(chunk_sentences(text, meta))
+            values.append({"title_ents": entities.pack(tags[row]),
+                           "sent_ents": ";".join(entities.pack(t) for t in tags[row + 1:row + n])})
+            row += n
+        store.update_chunk_metadata([cid for cid, _, _ in todo], values)
+        tagged += len(todo)
+    store.set_info({**store.info(), "entities": entities.VERSION})
+    return tagged
+
+
+def chunk_sentences(text: str, meta: dict) -> list[str]:
+    """A chunk's sentences, cut from its text by the spans stored with it."""
+    out = []
+    for span in (meta.get("sent_spans") or "").split(";") if meta.get("sent_spans") else []:
+        start, end = (int(x) - meta["start"] for x in span.split(","))
+        out.append(text[start:end])
+    return out
+
+
+def _entity_fields(chunk: Chunk, tags: list[list[entities.Span]] | None) -> dict:
+    """The title's and the chunk's sentences' entity spans (index.entities), when tagged."""
+    if tags is None:
+        return {}
+    return {"title_ents": entities.pack(tags[0]),
+            "sent_ents": ";".join(entities.pack(tags[1 + i])
+                                  for i in range(chunk.first_sentence, chunk.last_sentence + 1))}
 
 
 def _batches(articles: Iterator[Article]) -> Iterator[list[Article]]:

@@ -288,11 +288,13 @@ class ChunkStore:
         self._publish(seq)
         self._finish(tombstones)
 
-    def update_chunk_metadata(self, ids: list[str], values: dict) -> None:
-        """Merge values into these chunks' metadata (text and vectors stay as they are)."""
+    def update_chunk_metadata(self, ids: list[str], values: dict | list[dict]) -> None:
+        """Merge values (one dict for all, or one per id) into these chunks' metadata (text and
+        vectors stay as they are)."""
+        each = values if isinstance(values, list) else [values] * len(ids)
         for i in range(0, len(ids), _WRITE_BATCH):
-            batch = ids[i:i + _WRITE_BATCH]
-            self.collection.update(ids=batch, metadatas=[values] * len(batch))
+            self.collection.update(ids=ids[i:i + _WRITE_BATCH],
+                                   metadatas=each[i:i + _WRITE_BATCH])
 
     def set_info(self, info: dict) -> None:
         """Replace the bookkeeping record."""

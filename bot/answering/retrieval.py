@@ -22,6 +22,7 @@ from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict, PrivateAttr
 
 from bot.answering.dates import Filters, Window, date_window
+from index.entities import unpack
 from index.keyword import KeywordIndex
 from index.store import ChunkStore, unpack_vectors
 
@@ -174,17 +175,21 @@ def score_sentences(doc: Document, q_vec: np.ndarray) -> None:
     """
     meta = doc.metadata
     packed, spans = meta.pop("sent_vecs", ""), meta.pop("sent_spans", "")
+    ents = meta.pop("sent_ents", None)
     if "sentences" in meta:
         return
     vecs = unpack_vectors(packed, len(q_vec)) if packed else np.zeros((0, len(q_vec)))
     scores = vecs @ q_vec
+    per_sentence = ents.split(";") if ents is not None else []
     scored = []
-    for n, span, score in zip(range(meta["first_sentence"], meta["last_sentence"] + 1),
-                              spans.split(";") if spans else [], scores):
+    for i, (n, span, score) in enumerate(zip(range(meta["first_sentence"],
+                                                   meta["last_sentence"] + 1),
+                                             spans.split(";") if spans else [], scores)):
         start, end = (int(x) for x in span.split(","))
         lo, hi = start - meta["start"], end - meta["start"]
-        scored.append({"n": n, "text": doc.page_content[lo:hi], "start": start, "end": end,
-                       "score": float(score)})
+        text = doc.page_content[lo:hi]
+        scored.append({"n": n, "text": text, "start": start, "end": end, "score": float(score),
+                       "ents": unpack(text, per_sentence[i]) if i < len(per_sentence) else None})
     meta["sentences"] = scored
     meta["support"] = max((s["score"] for s in scored), default=0.0)
 

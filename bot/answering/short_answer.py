@@ -16,6 +16,7 @@ from langchain_core.documents import Document
 
 from bot.answering.spans import answer_kind, find_spans
 from bot.answering.terms import content_terms, term_list
+from index.entities import unpack
 
 # How many of the best-scored sentences, and of the best chunks' headlines, offer candidates.
 TOP_SENTENCES = 6
@@ -51,8 +52,8 @@ def choose_short_answer(question: str, ranked: list[tuple[float, int, dict]],
     kind = answer_kind(question)
     if kind is not None:
         best = None
-        for text, n, sentence, base in candidate_texts(ranked, docs):
-            for span in find_spans(text, kind):
+        for text, n, sentence, base, ents in candidate_texts(ranked, docs):
+            for span in find_spans(text, kind, ents):
                 scored = score_span(span, text, base - ranked[0][0], terms, docs)
                 if scored is not None and (best is None or scored > best.score):
                     best = ShortAnswer(span, n, text, sentence, scored)
@@ -74,10 +75,11 @@ def short_from_text(question: str, text: str) -> str:
     return new_phrase(text, terms)
 
 
-def candidate_texts(ranked: list[tuple[float, int, dict]],
-                    docs: list[Document]) -> list[tuple[str, int, dict | None, float]]:
-    """(text, doc number, sentence or None for a headline, base score) of every candidate holder."""
-    out = [(s["text"], n, s, score) for score, n, s in ranked[:TOP_SENTENCES]]
+def candidate_texts(ranked: list[tuple[float, int, dict]], docs: list[Document],
+                    ) -> list[tuple[str, int, dict | None, float, list | None]]:
+    """(text, doc number, sentence or None for a headline, base score, its entities or None when
+    untagged) of every candidate holder."""
+    out = [(s["text"], n, s, score, s.get("ents")) for score, n, s in ranked[:TOP_SENTENCES]]
     best_in_doc: dict[int, float] = {}
     for score, n, _ in ranked:
         best_in_doc.setdefault(n, score)
@@ -86,7 +88,9 @@ def candidate_texts(ranked: list[tuple[float, int, dict]],
         title = (doc.metadata.get("title") or "").strip()
         if title and title not in seen and n in best_in_doc and len(seen) < TOP_HEADLINES:
             seen.add(title)
-            out.append((title, n, None, best_in_doc[n] - HEADLINE_GAP))
+            tagged = doc.metadata.get("title_ents")
+            out.append((title, n, None, best_in_doc[n] - HEADLINE_GAP,
+                        unpack(title, tagged) if tagged is not None else None))
     return out
 
 

@@ -2,10 +2,10 @@
 
 A question asks for a kind of thing: a number (with its unit), a date, a person, an organisation,
 a place, a title, or some other name. `answer_kind` reads it from the wh-word and the head noun
-("which team" -> organisation). `find_spans` finds spans of a kind in a text by patterns: numbers
-with their unit, money, percentages, dates, quoted titles, capitalised names. (spaCy's small
-English entity recogniser was measured in their place: more accurate, but 60-170 ms a question
-on this machine, several times the whole answer; README "Tried and not kept".)
+("which team" -> organisation). `find_spans` finds spans of a kind in a text: the named entities
+that spaCy's small English recogniser tagged at ingest (index.entities), or, for text indexed
+without them, patterns: numbers with their unit, money, percentages, dates, quoted titles,
+capitalised names.
 """
 
 from __future__ import annotations
@@ -29,6 +29,17 @@ _HEADS = {
     "title": """show film movie book song album series novel play musical documentary
         sitcom drama title franchise""",
     "date": "year date day month decade",
+}
+# The entity labels (spaCy's OntoNotes set) that answer each kind of question.
+_LABELS = {
+    "number": {"CARDINAL", "QUANTITY", "MONEY", "PERCENT"},
+    "date": {"DATE"},
+    "person": {"PERSON"},
+    "org": {"ORG"},
+    "place": {"GPE", "LOC", "FAC"},
+    "title": {"WORK_OF_ART"},
+    "name": {"PERSON", "ORG", "GPE", "LOC", "FAC", "NORP", "PRODUCT", "EVENT", "WORK_OF_ART",
+             "LAW"},
 }
 _HEAD_KIND = {w: kind for kind, words in _HEADS.items() for w in words.split()}
 _NUMBER_Q = re.compile(r"\bhow (many|much|long|old|far|big|large|tall|often|high|fast)\b|"
@@ -88,9 +99,17 @@ def which_kind(question: str) -> str | None:
     return None
 
 
-def find_spans(text: str, kind: str) -> list[str]:
-    """The spans of text that could answer a question of this kind, without repeats."""
-    return list(dict.fromkeys(c for c in map(clean, pattern_spans(text, kind)) if c))
+def find_spans(text: str, kind: str, ents: list[tuple[str, str]] | None = None) -> list[str]:
+    """The spans of text that could answer a question of this kind, without repeats: its
+    entities of the kind when it was tagged at ingest (index.entities), else by patterns."""
+    found = pattern_spans(text, kind) if ents is None else entity_spans(text, kind, ents)
+    return list(dict.fromkeys(c for c in map(clean, found) if c))
+
+
+def entity_spans(text: str, kind: str, ents: list[tuple[str, str]]) -> list[str]:
+    """The tagged entities of the kind (quoted titles first for titles and other names)."""
+    quoted = [m.group(1) for m in _QUOTED.finditer(text)] if kind in ("title", "name") else []
+    return quoted + [span for span, label in ents if label in _LABELS[kind]]
 
 
 def pattern_spans(text: str, kind: str) -> list[str]:

@@ -17,6 +17,7 @@ from bot.measurement.evaluation import (EvalQuestion, Response, Scored, corpus_c
                             run_pipeline, summarize, timed, write_rows)
 from bot.errors import UsageError
 from bot.settings import Settings
+from index import entities
 from index.articles import Article, LoadError, load_path
 from index.limits import CORPUS_LIMITS
 from index.ingest import ingest
@@ -112,14 +113,17 @@ def load_corpus(corpus: Path) -> list[Article]:
 
 def prepare_index(settings: Settings, corpus: Path, embedder: Embeddings,
                   progress: Progress | None) -> ChunkStore:
-    """The corpus's own collection, indexed unless its content hash is already recorded.
+    """The corpus's own collection, indexed unless its content hash is already recorded (and its
+    entities tagged, index.entities: an index from before them is tagged, not re-embedded).
 
     Its articles are grouped into stories (index.stories) as `newsbot index` groups them, in a
     story book of its own under NEWSBOT_HOME; the "-s" name keeps older ungrouped indexes apart.
     """
     name, digest = corpus_collection(corpus, prefix="eval-s")
     store = open_store(settings.home, settings.chroma_url, name)
-    if store.info().get("corpus_hash") != digest:
+    info = store.info()
+    if info.get("corpus_hash") != digest or (info.get("entities") != entities.VERSION
+                                             and entities.available()):
         settings.home.mkdir(parents=True, exist_ok=True)
         report = ingest([corpus], store, embedder, progress=_stage(progress, "indexing corpus"),
                         limits=CORPUS_LIMITS,
