@@ -79,3 +79,12 @@ def test_the_short_answer_is_the_tagged_entity_of_the_asked_kind(tmp_path, embed
     assert find_spans("The music award went to Beyonce at the ceremony in Las Vegas.",
                       "person") == ["Las Vegas"]
     assert answer.short_answer == "Beyonce"
+
+
+def test_entity_spans_keep_the_currency_sign_and_leave_out_outlets():
+    from bot.answering.spans import answer_kind
+
+    text = "CNN — Gas now costs $5.02 a gallon on average."
+    assert find_spans(text, "number", [("CNN", "ORG"), ("5.02", "MONEY")]) == ["$5.02"]
+    assert find_spans(text, "org", [("CNN", "ORG")]) == []  # the dateline's outlet is no answer
+    assert answer_kind("US household debt passed which massive figure this week?") == "number"

@@ -29,6 +29,7 @@ _HEADS = {
     "title": """show film movie book song album series novel play musical documentary
         sitcom drama title franchise""",
     "date": "year date day month decade",
+    "number": "figure amount sum total price cost percentage rate toll",
 }
 # The entity labels (spaCy's OntoNotes set) that answer each kind of question.
 _LABELS = {
@@ -109,7 +110,17 @@ def find_spans(text: str, kind: str, ents: list[tuple[str, str]] | None = None) 
 def entity_spans(text: str, kind: str, ents: list[tuple[str, str]]) -> list[str]:
     """The tagged entities of the kind (quoted titles first for titles and other names)."""
     quoted = [m.group(1) for m in _QUOTED.finditer(text)] if kind in ("title", "name") else []
-    return quoted + [span for span, label in ents if label in _LABELS[kind]]
+    spans = [span for span, label in ents
+             if label in _LABELS[kind] and span.lower() not in _NOT_NAMES]
+    if kind == "number":
+        spans = [_with_currency(text, span) for span in spans]
+    return quoted + spans
+
+
+def _with_currency(text: str, span: str) -> str:
+    """ "5.02" -> "$5.02" where the text writes it so (the recogniser may leave the sign out)."""
+    match = re.search(r"[$€£¥]\s?" + re.escape(span) + r"(?![\d])", text)
+    return match.group() if match and not span[:1] in "$€£¥" else span
 
 
 def pattern_spans(text: str, kind: str) -> list[str]:
