@@ -81,3 +81,26 @@ def test_a_similar_report_that_lacks_most_of_the_questions_words_is_no_answer():
                      article="b", score=0.7)]
     draft = ExtractiveAnswerer().extract(question, report)
     assert not draft.abstained and draft.short_answer == "six months"
+
+
+def test_a_short_answer_far_below_the_best_sentence_gives_way_when_both_cannot_be_quoted():
+    from bot.answering.extractive import HOLDER_GAP, fits_together, settle_short
+
+    best = ("The treaty that ended the long war between the two kingdoms was signed at Toledo "
+            "in the spring, after envoys from both courts had met for months, argued over "
+            "borders, tolls and hostages, and finally agreed on terms that held for a century. "
+            "It was signed in 1998.")
+    other = ("Historians in Madrid and Lisbon still argue about who drafted it, and Seville's "
+             "archive holds a copy that differs in several clauses from the one kept in Porto, "
+             "which scholars from both cities have compared line by line for decades.")
+    docs = [_chunk([best, other], article="treaty")]
+    ranked = rank_sentences("When was the treaty signed?", docs)
+    assert ranked[0][2]["text"] == best and not fits_together(len(best), len(other))
+    far = choose_short_answer("When was the treaty signed?", [(ranked[0][0] - HOLDER_GAP - 1,
+                                                              1, ranked[1][2])], docs)
+    settled = settle_short("When was the treaty signed?", far, ranked, docs)
+    assert settled.sentence is ranked[0][2] and settled.text == "1998"
+    near = choose_short_answer("When was the treaty signed?", [(ranked[0][0], 1, ranked[1][2])],
+                               docs)
+    near_ranked = [(ranked[0][0], *ranked[0][1:]), (ranked[0][0] - 0.1, 1, ranked[1][2])]
+    assert settle_short("When was the treaty signed?", near, near_ranked, docs) is near

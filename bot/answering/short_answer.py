@@ -44,15 +44,16 @@ class ShortAnswer:
 
 
 def choose_short_answer(question: str, ranked: list[tuple[float, int, dict]],
-                        docs: list[Document]) -> ShortAnswer | None:
-    """The best-supported span of the asked-for kind, or the best sentence's new phrase."""
+                        docs: list[Document], *, headlines: bool = True) -> ShortAnswer | None:
+    """The best-supported span of the asked-for kind, or the best sentence's new phrase;
+    headlines=False: from the ranked sentences alone."""
     if not ranked:
         return None
     terms = content_terms(question)
     kind = answer_kind(question)
     if kind is not None:
         best = None
-        for text, n, sentence, base, ents in candidate_texts(ranked, docs):
+        for text, n, sentence, base, ents in candidate_texts(ranked, docs, headlines):
             for span in find_spans(text, kind, ents):
                 scored = score_span(span, text, base - ranked[0][0], terms, docs)
                 if scored is not None and (best is None or scored > best.score):
@@ -76,10 +77,12 @@ def short_from_text(question: str, text: str) -> str:
 
 
 def candidate_texts(ranked: list[tuple[float, int, dict]], docs: list[Document],
-                    ) -> list[tuple[str, int, dict | None, float, list | None]]:
+                    headlines: bool = True) -> list[tuple[str, int, dict | None, float, list | None]]:
     """(text, doc number, sentence or None for a headline, base score, its entities or None when
     untagged) of every candidate holder."""
     out = [(s["text"], n, s, score, s.get("ents")) for score, n, s in ranked[:TOP_SENTENCES]]
+    if not headlines:
+        return out
     best_in_doc: dict[int, float] = {}
     for score, n, _ in ranked:
         best_in_doc.setdefault(n, score)
