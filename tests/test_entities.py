@@ -88,3 +88,6 @@ def test_entity_spans_keep_the_currency_sign_and_leave_out_outlets():
     assert find_spans(text, "number", [("CNN", "ORG"), ("5.02", "MONEY")]) == ["$5.02"]
     assert find_spans(text, "org", [("CNN", "ORG")]) == []  # the dateline's outlet is no answer
     assert answer_kind("US household debt passed which massive figure this week?") == "number"
+    war = "About 28,500 soldiers stay, a legacy of the Korean War (1950–1953)."
+    assert find_spans(war, "number", [("About 28,500", "CARDINAL"), ("1950–1953", "CARDINAL")]) \
+        == ["About 28,500"]  # years are no answer to "how many"

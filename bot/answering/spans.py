@@ -57,6 +57,7 @@ _COUNT = re.compile(r"\b(?:about |nearly |almost |more than |over |at least )?"
                     r"\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozens?|"
                     r"hundreds?|thousands?|millions?)\s+(?-i:[a-z]+)\b", re.I)  # unit: lower case
 _YEAR = re.compile(r"(?:19|20)\d\d")  # a bare year is no answer to "how many"
+_YEARS = re.compile(r"(?:1[6-9]|20)\d\d(?:\s*[–-]\s*(?:(?:1[6-9]|20)\d\d|\d\d))?")
 _DATE = re.compile(r"\b(?:(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
                    r"\s+\d{1,2}(?:,\s+\d{4})?|(?:19|20)\d\d|(?:monday|tuesday|wednesday|thursday|"
                    r"friday|saturday|sunday)|(?:next|last|this) (?:week|month|year))\b", re.I)
@@ -112,8 +113,8 @@ def entity_spans(text: str, kind: str, ents: list[tuple[str, str]]) -> list[str]
     quoted = [m.group(1) for m in _QUOTED.finditer(text)] if kind in ("title", "name") else []
     spans = [span for span, label in ents
              if label in _LABELS[kind] and span.lower() not in _NOT_NAMES]
-    if kind == "number":
-        spans = [_with_currency(text, span) for span in spans]
+    if kind == "number":  # a year or a span of years ("1950–1953") is no answer to "how many"
+        spans = [_with_currency(text, span) for span in spans if not _YEARS.fullmatch(span)]
     return quoted + spans
 
 
