@@ -16,6 +16,7 @@ from langchain_core.embeddings import Embeddings
 from index.articles import Article, LoadError, Loaded, iter_files, load_file
 from index.limits import DEFAULT_LIMITS, LoadLimits
 from index.chunking import Chunk, Sentence, index_hash, split_article, split_sentences, version_of
+from index.heap import release_free_memory
 from index.store import ChunkStore, IndexedArticle, now_iso, pack_vectors
 from index.stories import StoryBook
 
@@ -216,6 +217,7 @@ def _write(articles: Iterator[Article], store: ChunkStore, embedder: Embeddings,
         texts = [t for a, sents in splits for t in [a.title, *(s.text for s in sents)]]
         vectors = np.asarray(embedder.embed_documents(texts), dtype=np.float32)
         store_batch(splits, vectors, store, report)
+        release_free_memory()  # what the batch used, so RSS does not creep up with the corpus
         done += len(batch)
         if progress:
             progress(done, len(report.new) + len(report.updated))

@@ -18,6 +18,7 @@ import shutil
 import threading
 from pathlib import Path
 
+from index.heap import release_free_memory
 from index.locking import one_per_folder
 from index.store import ChunkStore, IndexedArticle
 
@@ -132,6 +133,7 @@ class KeywordIndex:
         self.synced_seq = upto
         self._write_state()
         self.index.reload()
+        release_free_memory()  # the window's texts, freed, would otherwise stay in the heap
 
     def _take_writer(self) -> bool:
         if self._writer is None:

@@ -28,6 +28,9 @@ def main(argv: list[str] | None = None) -> int:
     configure_logging(args.verbose)
     try:
         settings = load_settings(home=args.home, llm=getattr(args, "llm", None))
+        from index.heap import limit_arenas
+
+        limit_arenas(settings.malloc_arenas)  # before Chroma, tantivy or torch start threads
         return args.run(args, settings)
     except KeyboardInterrupt:
         return 130
@@ -102,6 +105,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--scale", type=int, nargs="+", metavar="N",
                    help="instead: synthetic indexes of N chunks, embedded and on a chroma run "
                         "server (start-up, RSS, warm latency, freshness)")
+    p.add_argument("--memory", type=int, nargs="*", metavar="N", help=(
+        "instead: peak RSS of `newsbot index` over N synthetic articles (default 1000 10000), "
+        "embedded and on a chroma run server"))
     p.add_argument("--json", action="store_true", help="print one JSON object at the end")
     p.add_argument("--live", action="store_true", help="only the live-news figures (feeds, "
                    "extraction, stories)")
@@ -274,11 +280,14 @@ def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
     """newsbot bench [--corpus F] [--questions F] [--ingest-limit N] [--json]"""
     from bot.surfaces.progress import console
 
-    if args.scale:
+    if args.scale or args.memory is not None:
+        from bot.measurement.bench_memory import bench_memory
         from bot.measurement.bench_scale import bench_scale
 
-        figures = bench_scale(args.scale, args.corpus, args.questions,
-                              report=lambda line: console().print(line, highlight=False))
+        report = lambda line: console().print(line, highlight=False)  # noqa: E731
+        figures = (bench_scale(args.scale, args.corpus, args.questions, report=report)
+                   if args.scale else
+                   bench_memory(args.memory or [1000, 10000], args.corpus, report))
         if args.json:
             print(json.dumps(figures))
         return 0
