@@ -108,6 +108,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--memory", type=int, nargs="*", metavar="N", help=(
         "instead: peak RSS of `newsbot index` over N synthetic articles (default 1000 10000), "
         "embedded and on a chroma run server"))
+    p.add_argument("--soak", type=float, metavar="SECONDS", help=(
+        "instead: RSS of a `newsbot watch` child polling a local site whose feeds change all "
+        "the time, for SECONDS in each mode (embedded, chroma run server)"))
     p.add_argument("--json", action="store_true", help="print one JSON object at the end")
     p.add_argument("--live", action="store_true", help="only the live-news figures (feeds, "
                    "extraction, stories)")
@@ -280,14 +283,18 @@ def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
     """newsbot bench [--corpus F] [--questions F] [--ingest-limit N] [--json]"""
     from bot.surfaces.progress import console
 
-    if args.scale or args.memory is not None:
+    if args.scale or args.memory is not None or args.soak:
         from bot.measurement.bench_memory import bench_memory
         from bot.measurement.bench_scale import bench_scale
+        from bot.measurement.bench_soak import bench_soak
 
         report = lambda line: console().print(line, highlight=False)  # noqa: E731
-        figures = (bench_scale(args.scale, args.corpus, args.questions, report=report)
-                   if args.scale else
-                   bench_memory(args.memory or [1000, 10000], args.corpus, report))
+        if args.scale:
+            figures = bench_scale(args.scale, args.corpus, args.questions, report=report)
+        elif args.soak:
+            figures = bench_soak(args.soak, args.corpus, report)
+        else:
+            figures = bench_memory(args.memory or [1000, 10000], args.corpus, report)
         if args.json:
             print(json.dumps(figures))
         return 0
