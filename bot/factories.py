@@ -26,7 +26,14 @@ LLM_CHOICES = "extractive, smollm2 or PROVIDER:MODEL (e.g. ollama:llama3.1, open
 
 
 def make_embedder(settings: Settings) -> Embeddings:
-    """The sentence-transformers embedder (bundled all-MiniLM-L6-v2)."""
+    """The sentence-transformers embedder (bundled all-MiniLM-L6-v2), or with
+    NEWSBOT_FAKE_EMBEDDER (benchmarks only) langchain's deterministic fake of the same size."""
+    if settings.fake_embedder:
+        from langchain_core.embeddings import DeterministicFakeEmbedding
+
+        from index.embedding import DIMENSIONS
+
+        return DeterministicFakeEmbedding(size=DIMENSIONS)
     from index.embedding import MiniLMEmbeddings
 
     return MiniLMEmbeddings()

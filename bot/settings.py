@@ -28,6 +28,13 @@ class Settings(BaseSettings):
     llm: str = Field("extractive", description="extractive | smollm2 | PROVIDER:MODEL")
     llm_timeout: float = Field(60.0, gt=0, description="Seconds to wait for a remote model.")
     top_k: int = Field(5, ge=1, le=50, description="Chunks given to the answer step.")
+    malloc_arenas: int = Field(2, ge=0, le=64, description=(
+        "glibc malloc arenas per process (0: glibc's default of 8 per core); fewer arenas keep "
+        "memory freed by Chroma's threads from piling up (see index/heap.py)."))
+    fake_embedder: bool = Field(False, description=(
+        "Benchmarks and tests only: deterministic random vectors instead of MiniLM, so a child "
+        "process indexes thousands of articles in seconds. Answers from such an index are "
+        "meaningless."))
     watch_interval: float = Field(10.0, gt=0, description="Minutes between polls of a source.")
     fetch_delay: float = Field(1.0, ge=0, description="Seconds between requests to one host.")
     fetch_timeout: float = Field(10.0, gt=0, description="Seconds to wait for a web server.")

@@ -17,6 +17,7 @@ from index import entities
 from index.articles import Article, LoadError, Loaded, iter_files, load_file
 from index.limits import DEFAULT_LIMITS, LoadLimits
 from index.chunking import Chunk, Sentence, index_hash, split_article, split_sentences, version_of
+from index.heap import release_free_memory
 from index.store import ChunkStore, IndexedArticle, now_iso, pack_vectors
 from index.stories import StoryBook
 
@@ -80,8 +81,7 @@ def ingest(paths: list[Path], store: ChunkStore, embedder: Embeddings, *, prune:
         present: dict[str, str] = {}  # article id -> the file it came from
         loaded: set[str] = set()
         articles = _iter_articles(files, indexed, report, present, loaded, limits, file_progress)
-        _write(_plan(articles, indexed, report), store, embedder, report, stories, indexed,
-               progress)
+        _write(_plan(articles, indexed, report), store, embedder, report, stories, progress)
         if prune:
             _prune(present, loaded, indexed, store, report)
             if stories is not None:
@@ -106,8 +106,9 @@ def write_articles(articles: list[Article], store: ChunkStore, embedder: Embeddi
     """
     report = report if report is not None else IngestReport()
     with writing(store):
-        indexed = store.articles()
-        _write(_plan(iter(articles), indexed, report), store, embedder, report, stories, indexed)
+        # Only these articles' rows: a watcher's cost per poll must not grow with the archive.
+        indexed = store.articles_of([a.id for a in articles])
+        _write(_plan(iter(articles), indexed, report), store, embedder, report, stories)
     return report
 
 
@@ -208,7 +209,6 @@ def _plan(articles: Iterator[Article], indexed: dict[str, IndexedArticle],
 
 def _write(articles: Iterator[Article], store: ChunkStore, embedder: Embeddings,
            report: IngestReport, stories: StoryBook | None = None,
-           indexed: dict[str, IndexedArticle] | None = None,
            progress: Progress | None = None) -> None:
     done = 0
     for batch in _batches(articles):
@@ -219,20 +219,21 @@ def _write(articles: Iterator[Article], store: ChunkStore, embedder: Embeddings,
         texts = [t for a, sents in splits for t in [a.title, *(s.text for s in sents)]]
         vectors = np.asarray(embedder.embed_documents(texts), dtype=np.float32)
         store_batch(splits, vectors, store, report, entities.tag(texts))
+        release_free_memory()  # what the batch used, so RSS does not creep up with the corpus
         done += len(batch)
         if progress:
             progress(done, len(report.new) + len(report.updated))
         if touched:
-            _restamp_stories(touched, {a.id for a in batch}, stories, indexed or {}, store)
+            _restamp_stories(touched, {a.id for a in batch}, stories, store)
 
 
 def _restamp_stories(touched: set[str], written: set[str], stories: StoryBook,
-                     indexed: dict[str, IndexedArticle], store: ChunkStore) -> None:
+                     store: ChunkStore) -> None:
     """Give the chunks of a changed group's other members its current outlets and lead."""
     for story in touched:
         ref = stories.ref(story)
-        ids = [cid for aid in stories.members(story) if aid not in written and aid in indexed
-               for cid in indexed[aid].chunk_ids]
+        others = store.articles_of([a for a in stories.members(story) if a not in written])
+        ids = [cid for row in others.values() for cid in row.chunk_ids]
         if ids:
             store.update_chunk_metadata(ids, {"story_outlets": ref.outlets, "story_lead": ref.lead})
 
@@ -305,6 +306,7 @@ def tag_untagged(store: ChunkStore, report: IngestReport) -> int:
             row += n
         store.update_chunk_metadata([cid for cid, _, _ in todo], values)
         tagged += len(todo)
+        release_free_memory()
     store.set_info({**store.info(), "entities": entities.VERSION})
     return tagged
 

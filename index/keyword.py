@@ -10,6 +10,7 @@ that holds tantivy's writer lock applies changes, the others reload what it comm
 from __future__ import annotations
 
 import atexit
+import gc
 import json
 import logging
 import os
@@ -18,6 +19,7 @@ import shutil
 import threading
 from pathlib import Path
 
+from index.heap import release_free_memory
 from index.locking import one_per_folder
 from index.store import ChunkStore, IndexedArticle
 
@@ -132,6 +134,11 @@ class KeywordIndex:
         self.synced_seq = upto
         self._write_state()
         self.index.reload()
+        # The window's fetched texts end up in reference cycles that Python's cyclic collector
+        # reaches late in a big process: left to it, a catch-up after indexing 2,500 articles
+        # grew 186 -> 429 MB. Collected and trimmed per window, it stays level.
+        gc.collect()
+        release_free_memory()
 
     def _take_writer(self) -> bool:
         if self._writer is None:

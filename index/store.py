@@ -143,6 +143,16 @@ class ChunkStore:
         """Every live article's manifest row."""
         return {a.article_id: a for a in self._rows(where={"live": True})}
 
+    def articles_of(self, article_ids: Sequence[str]) -> dict[str, IndexedArticle]:
+        """The live manifest rows of these articles (a writer of a few articles reads only theirs)."""
+        found: dict[str, IndexedArticle] = {}
+        ids = list(dict.fromkeys(article_ids))
+        for start in range(0, len(ids), _PAGE):
+            res = self.manifest.get(ids=ids[start:start + _PAGE], include=["metadatas"])
+            rows = (_row(i, m) for i, m in zip(res["ids"], res["metadatas"]))
+            found.update((row.article_id, row) for row in rows if row.live)
+        return found
+
     def changes_since(self, seq: int, upto: int) -> list[IndexedArticle]:
         """Manifest rows committed after seq up to upto (tombstones included), oldest first.
 

@@ -8,8 +8,10 @@ RealTime QA corpus (../shared/eval): its same-story pairs score Jaccard >= 0.95 
 Jaccard 0.39 and containment 0.64.
 
 Each group's id is its first member's id; its lead (the version to quote) is the longest
-member, so a later, longer version takes over. Signatures live in SQLite under NEWSBOT_HOME
-and the LSH index is rebuilt from them on open (milliseconds for thousands of articles).
+member, so a later, longer version takes over. Signatures, groups and the LSH buckets (one row
+per article and band) live in SQLite under NEWSBOT_HOME and are looked up there, so the book's
+memory does not grow with the archive (held in dicts and datasketch's MinHashLSH it cost 21 KB
+per article: 210 MB at 10,000 articles).
 """
 
 from __future__ import annotations
@@ -35,7 +37,13 @@ LSH_BANDS = (64, 2)
 _WORD = re.compile(r"\w+")
 _SCHEMA = """create table if not exists members (article_id text primary key, story text not null,
   outlet text not null, words integer not null, date text not null, shingles integer not null,
-  signature blob not null, seq integer not null)"""
+  signature blob not null, seq integer not null);
+create index if not exists members_story on members (story, seq);
+create table if not exists bands (key integer not null, article_id text not null,
+  primary key (key, article_id)) without rowid;"""
+_ROW = "article_id, story, outlet, words, date, shingles, signature, seq"
+# Odd 64-bit multipliers: a band's two hash values and its number mixed into one bucket key.
+_MIX = np.array([0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9], dtype=np.uint64)
 
 
 @dataclass(frozen=True)
@@ -51,90 +59,126 @@ class StoryBook:
     """The story groups of an index; assign() places new or changed articles in them."""
 
     def __init__(self, path: Path | None = None) -> None:
-        from datasketch import MinHashLSH  # imported here: only ingest needs it
-
         self._db = sqlite3.connect(path or ":memory:", check_same_thread=False,
                                    isolation_level=None)
-        self._db.execute(_SCHEMA)
-        self._lock = threading.Lock()
-        self._lsh = MinHashLSH(num_perm=NUM_PERM, params=LSH_BANDS)
-        self._rows: dict[str, tuple] = {}
-        self._by_story: dict[str, dict[str, None]] = {}
-        for row in self._db.execute("select article_id, story, outlet, words, date, shingles, "
-                                    "signature, seq from members order by seq"):
-            self._keep(row)
-            self._lsh.insert(row[0], _minhash(np.frombuffer(row[6], dtype=np.uint64)))
-        self._seq = max((r[7] for r in self._rows.values()), default=-1) + 1
+        self._db.executescript(_SCHEMA)
+        self._lock = threading.RLock()
+        self._backfill_bands()
+        self._seq = self._db.execute("select coalesce(max(seq), -1) from members").fetchone()[0] + 1
 
     def assign(self, articles: list[Article]) -> tuple[list[Article], set[str]]:
         """The articles with story fields set, and the groups whose outlets or lead changed."""
         with self._lock:
             before: dict[str, StoryRef | None] = {}
+            story_of: dict[str, str] = {}
             self._db.execute("begin")
-            for article in articles:
-                self._place(article, before)
-            self._db.execute("commit")
+            try:
+                for article in articles:
+                    story_of[article.id] = self._place(article, before)
+                self._db.execute("commit")
+            except BaseException:
+                self._db.execute("rollback")
+                raise
             refs = {story: self.ref(story) for story in before}
             touched = {s for s, old in before.items() if old is not None and old != refs[s]}
-            placed = [a.model_copy(update=_fields(refs[self._rows[a.id][1]])) for a in articles]
+            placed = [a.model_copy(update=_fields(refs[story_of[a.id]])) for a in articles]
         return placed, touched
 
     def ref(self, story: str) -> StoryRef:
         """The group's outlets (lead's first) and lead."""
-        rows = [self._rows[a] for a in self._by_story[story]]
-        lead = max(rows, key=lambda r: (r[3], r[4], r[7]))
+        with self._lock:
+            rows = self._db.execute("select article_id, story, outlet, words, date, seq from "
+                                    "members where story = ? order by seq", (story,)).fetchall()
+        lead = max(rows, key=lambda r: (r[3], r[4], r[5]))
         outlets = [lead[2]] + [r[2] for r in rows if r is not lead]
         return StoryRef(story, ", ".join(dict.fromkeys(o for o in outlets if o)), lead[0])
 
     def members(self, story: str) -> list[str]:
         """Ids of the group's articles, in the order they joined."""
-        return sorted(self._by_story.get(story, ()), key=lambda a: self._rows[a][7])
+        with self._lock:
+            return [r[0] for r in self._db.execute(
+                "select article_id from members where story = ? order by seq", (story,))]
 
     def groups(self) -> dict[str, list[str]]:
         """Every group with more than one member."""
-        return {s: self.members(s) for s, m in self._by_story.items() if len(m) > 1}
+        with self._lock:
+            stories = [r[0] for r in self._db.execute(
+                "select story from members group by story having count(*) > 1")]
+        return {s: self.members(s) for s in stories}
 
     def forget(self, article_ids: list[str]) -> None:
         """Drop articles that left the index."""
         with self._lock:
             for article_id in article_ids:
-                row = self._rows.pop(article_id, None)
+                row = self._row(article_id)
                 if row is not None:
-                    self._by_story[row[1]].pop(article_id)
-                    self._lsh.remove(article_id)
+                    self._drop_bands(article_id, row[6])
                     self._db.execute("delete from members where article_id = ?", (article_id,))
 
-    def _place(self, article: Article, before: dict[str, StoryRef | None]) -> None:
+    def _place(self, article: Article, before: dict[str, StoryRef | None]) -> str:
         """Put the article in its group, noting the group as it was first (None: a new group)."""
         shingles = shingle(article.text)
-        signature = _minhash_of(shingles)
-        known = self._rows.get(article.id)
+        signature = _minhash_of(shingles).hashvalues.astype(np.uint64)
+        known = self._row(article.id)
         story = known[1] if known else self._match(signature, len(shingles)) or article.id
         if story not in before:
-            before[story] = self.ref(story) if self._by_story.get(story) else None
+            exists = self._db.execute("select 1 from members where story = ? limit 1", (story,))
+            before[story] = self.ref(story) if exists.fetchone() else None
         if known:
-            self._lsh.remove(article.id)
+            self._drop_bands(article.id, known[6])
         else:
             self._seq += 1
         row = (article.id, story, article.source, len(article.text.split()), article.date,
-               len(shingles), signature.hashvalues.astype(np.uint64).tobytes(),
-               known[7] if known else self._seq)
+               len(shingles), signature.tobytes(), known[7] if known else self._seq)
         self._db.execute("insert or replace into members values (?, ?, ?, ?, ?, ?, ?, ?)", row)
-        self._keep(row)
-        self._lsh.insert(article.id, signature)
+        self._db.executemany("insert or ignore into bands values (?, ?)",
+                             [(key, article.id) for key in band_keys(signature)])
+        return story
 
-    def _keep(self, row: tuple) -> None:
-        self._rows[row[0]] = row
-        self._by_story.setdefault(row[1], {})[row[0]] = None
+    def _row(self, article_id: str) -> tuple | None:
+        return self._db.execute(f"select {_ROW} from members where article_id = ?",
+                                (article_id,)).fetchone()
 
-    def _match(self, signature: object, size: int) -> str | None:
+    def _drop_bands(self, article_id: str, signature: bytes) -> None:
+        self._db.executemany("delete from bands where key = ? and article_id = ?",
+                             [(key, article_id) for key in
+                              band_keys(np.frombuffer(signature, dtype=np.uint64))])
+
+    def _match(self, signature: np.ndarray, size: int) -> str | None:
+        """The group of the most similar article that shares an LSH bucket and passes the rule."""
+        keys = band_keys(signature)
+        candidates = self._db.execute(
+            f"select story, shingles, signature from members where article_id in (select "
+            f"article_id from bands where key in ({','.join('?' * len(keys))})) order by seq",
+            keys)
         best, best_score = None, 0.0
-        for other in self._lsh.query(signature):
-            row = self._rows[other]
-            jaccard = float(np.mean(signature.hashvalues == np.frombuffer(row[6], np.uint64)))
-            if same_story(jaccard, size, row[5]) and jaccard > best_score:
-                best, best_score = row[1], jaccard
+        for story, shingles, other in candidates:
+            jaccard = float(np.mean(signature == np.frombuffer(other, np.uint64)))
+            if same_story(jaccard, size, shingles) and jaccard > best_score:
+                best, best_score = story, jaccard
         return best
+
+    def _backfill_bands(self) -> None:
+        """A book written before buckets were stored: fill them in from the signatures once."""
+        if self._db.execute("select 1 from bands limit 1").fetchone() is not None:
+            return
+        self._db.execute("begin")
+        for article_id, signature in self._db.execute("select article_id, signature from "
+                                                      "members").fetchall():
+            self._db.executemany("insert or ignore into bands values (?, ?)", [
+                (key, article_id) for key in band_keys(np.frombuffer(signature, np.uint64))])
+        self._db.execute("commit")
+
+
+def band_keys(signature: np.ndarray) -> list[int]:
+    """One LSH bucket key per band of the signature (LSH_BANDS), as signed 64-bit integers."""
+    bands, rows = LSH_BANDS
+    hv = signature[:bands * rows].reshape(bands, rows).astype(np.uint64)
+    with np.errstate(over="ignore"):  # wrapping multiplication is the point
+        mixed = np.arange(bands, dtype=np.uint64) * _MIX[2]
+        for j in range(rows):
+            mixed ^= hv[:, j] * (_MIX[j % 2] + np.uint64(2 * j))
+    return mixed.view(np.int64).tolist()
 
 
 def same_story(jaccard: float, size_a: int, size_b: int) -> bool:
@@ -162,12 +206,6 @@ def _minhash_of(shingles: set[str]) -> object:
     signature = MinHash(num_perm=NUM_PERM, scheme=SCHEME)
     signature.update_batch([s.encode() for s in shingles])
     return signature
-
-
-def _minhash(values: np.ndarray) -> object:
-    from datasketch import MinHash
-
-    return MinHash(num_perm=NUM_PERM, hashvalues=values, scheme=SCHEME)
 
 
 def _fields(ref: StoryRef) -> dict[str, str]:

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from langchain_core.embeddings import Embeddings
 
 from index.fetch import Fetcher
+from index.heap import release_free_memory
 from index.ledger import Ledger
 from index.sources import Source
 from index.store import ChunkStore
@@ -65,6 +66,7 @@ def run_watch(store: ChunkStore, embedder: Embeddings, sources: Callable[[], lis
                                 stories=stories, stop=stop, report=report, verbose=verbose)
             if cycle.sources:  # a cycle cut short still says what it finished
                 report(cycle.summary())
+            release_free_memory()  # a day of cycles must not pile up freed heap
             done += 1
             continue
         pause = min([_wait_for(s, ledger, every) for s in current] + [MAX_SLEEP])

@@ -120,3 +120,29 @@ def test_a_pruned_article_leaves_a_tombstone_that_readers_catch_up_with(tmp_path
     ingest([docs], store, fake_embedder, prune=True)
     changes = store.changes_since(seen, store.current_seq())
     assert [(r.article_id, r.live) for r in changes] == [("b", False)]
+
+
+def test_writing_a_few_articles_reads_only_their_manifest_rows(store, fake_embedder):
+    from index.articles import make_article
+    from index.ingest import write_articles
+
+    def news(i: int, extra: str = ""):
+        return make_article(f"Report number {i} says the council met on day {i}.{extra}",
+                            f"https://x/{i}", id=f"n{i}", title=f"Report {i}", source="X")
+
+    write_articles([news(i) for i in range(60)], store, fake_embedder)
+    manifest, read = store.manifest, []
+
+    class Counting:  # the real collection, counting the manifest rows each call returns
+        def __getattr__(self, name):
+            return getattr(manifest, name)
+
+        def get(self, *args, **kwargs):
+            res = manifest.get(*args, **kwargs)
+            read.append(len(res["ids"]))
+            return res
+
+    store.manifest = Counting()
+    report = write_articles([news(60), news(3, " It adjourned.")], store, fake_embedder)
+    assert (report.new, report.updated) == (["n60"], ["n3"])
+    assert sum(read) <= 10  # a watcher's poll must not read the whole archive's manifest

@@ -42,3 +42,42 @@ def test_joining_a_group_restamps_the_chunks_of_its_earlier_members(tmp_path, st
     metas = store.collection.get(include=["metadatas"])["metadatas"]
     assert {(m["article_id"], m["story"], m["story_outlets"], m["story_lead"]) for m in metas} == {
         ("a", "a", "CNN, Reuters", "b"), ("b", "a", "CNN, Reuters", "b")}
+
+
+def _distinct(n: int, start: int) -> list:
+    """n articles of random words: no two in one story."""
+    import random
+
+    rng = random.Random(start)
+    words = [f"w{i}" for i in range(5000)]
+    return [make_article(" ".join(rng.choices(words, k=300)), f"https://x/{i}", id=f"d{i}",
+                         title=f"t{i}", source="X") for i in range(start, start + n)]
+
+
+def test_the_book_keeps_no_python_state_per_article(tmp_path):
+    import gc
+    import tracemalloc
+
+    book = open_stories(tmp_path)
+    book.assign(_distinct(20, 0))  # warm: imports, caches, the hash permutations
+    batches = [_distinct(25, 1000 + 25 * i) for i in range(8)]
+    gc.collect()
+    tracemalloc.start()
+    before = tracemalloc.get_traced_memory()[0]
+    for batch in batches:
+        book.assign(batch)
+    gc.collect()
+    grown = tracemalloc.get_traced_memory()[0] - before
+    tracemalloc.stop()
+    assert grown < 200_000  # held in dicts and an in-memory LSH: about 21 KB per article, 4 MB
+
+
+def test_a_book_without_stored_buckets_fills_them_in_and_still_matches(tmp_path):
+    wire = records(1)[0]
+    open_stories(tmp_path).assign([article(wire, "a", "Reuters")])
+    import sqlite3
+
+    with sqlite3.connect(tmp_path / "stories.sqlite") as db:  # as an older version wrote it
+        db.execute("delete from bands")
+    [copy], _ = open_stories(tmp_path).assign([article(wire, "b", "CNN", " More.")])
+    assert copy.story == "a"

@@ -28,6 +28,9 @@ def main(argv: list[str] | None = None) -> int:
     configure_logging(args.verbose)
     try:
         settings = load_settings(home=args.home, llm=getattr(args, "llm", None))
+        from index.heap import limit_arenas
+
+        limit_arenas(settings.malloc_arenas)  # before Chroma, tantivy or torch start threads
         return args.run(args, settings)
     except KeyboardInterrupt:
         return 130
@@ -102,6 +105,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--scale", type=int, nargs="+", metavar="N",
                    help="instead: synthetic indexes of N chunks, embedded and on a chroma run "
                         "server (start-up, RSS, warm latency, freshness)")
+    p.add_argument("--memory", type=int, nargs="*", metavar="N", help=(
+        "instead: peak RSS of `newsbot index` over N synthetic articles (default 1000 10000), "
+        "embedded and on a chroma run server"))
+    p.add_argument("--soak", type=float, metavar="SECONDS", help=(
+        "instead: RSS of a `newsbot watch` child polling a local site whose feeds change all "
+        "the time, for SECONDS in each mode (embedded, chroma run server)"))
     p.add_argument("--json", action="store_true", help="print one JSON object at the end")
     p.add_argument("--live", action="store_true", help="only the live-news figures (feeds, "
                    "extraction, stories)")
@@ -274,11 +283,18 @@ def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
     """newsbot bench [--corpus F] [--questions F] [--ingest-limit N] [--json]"""
     from bot.surfaces.progress import console
 
-    if args.scale:
+    if args.scale or args.memory is not None or args.soak:
+        from bot.measurement.bench_memory import bench_memory
         from bot.measurement.bench_scale import bench_scale
+        from bot.measurement.bench_soak import bench_soak
 
-        figures = bench_scale(args.scale, args.corpus, args.questions,
-                              report=lambda line: console().print(line, highlight=False))
+        report = lambda line: console().print(line, highlight=False)  # noqa: E731
+        if args.scale:
+            figures = bench_scale(args.scale, args.corpus, args.questions, report=report)
+        elif args.soak:
+            figures = bench_soak(args.soak, args.corpus, report)
+        else:
+            figures = bench_memory(args.memory or [1000, 10000], args.corpus, report)
         if args.json:
             print(json.dumps(figures))
         return 0
