@@ -31,6 +31,9 @@ class Settings(BaseSettings):
     malloc_arenas: int = Field(2, ge=0, le=64, description=(
         "glibc malloc arenas per process (0: glibc's default of 8 per core); fewer arenas keep "
         "memory freed by Chroma's threads from piling up (see index/heap.py)."))
+    entities: bool = Field(True, description=(
+        "Tag named entities at ingest for short answers (index/entities.py); off: ingest is "
+        "faster and short answers use patterns."))
     fake_embedder: bool = Field(False, description=(
         "Benchmarks and tests only: deterministic random vectors instead of MiniLM, so a child "
         "process indexes thousands of articles in seconds. Answers from such an index are "

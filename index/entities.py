@@ -28,9 +28,23 @@ _BATCH = 64
 Span = tuple[int, int, str]
 
 
-@functools.cache
+_enabled = True
+
+
+def switch(on: bool) -> None:
+    """Tag entities from now on (the default) or not (NEWSBOT_ENTITIES=false)."""
+    global _enabled
+    _enabled = on
+
+
 def _pipeline() -> object | None:
-    """spaCy's entity recogniser, loaded once; None (with a log line) when not installed."""
+    """spaCy's entity recogniser, loaded once; None when switched off or not installed."""
+    return _load() if _enabled else None
+
+
+@functools.cache
+def _load() -> object | None:
+    """spaCy's entity recogniser; None (with a log line) when not installed."""
     try:
         import spacy
 

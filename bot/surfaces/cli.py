@@ -28,9 +28,11 @@ def main(argv: list[str] | None = None) -> int:
     configure_logging(args.verbose)
     try:
         settings = load_settings(home=args.home, llm=getattr(args, "llm", None))
+        from index import entities
         from index.heap import limit_arenas
 
         limit_arenas(settings.malloc_arenas)  # before Chroma, tantivy or torch start threads
+        entities.switch(settings.entities)
         return args.run(args, settings)
     except KeyboardInterrupt:
         return 130
