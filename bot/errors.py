@@ -28,6 +28,6 @@ class ConfigError(NewsbotError):
 
 
 class LocalModelError(NewsbotError):
-    """The opt-in local model (bot.surfaces.local_llm) could not be fetched, verified, built or started."""
+    """The opt-in local model (bot.surfaces.local_llm) could not be fetched, checked or started."""
 
     exit_code = 1

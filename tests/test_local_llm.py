@@ -28,9 +28,10 @@ def test_a_model_file_that_is_not_the_pinned_one_is_refused_in_one_line(tmp_path
     result = subprocess.run([sys.executable, "-m", "bot.surfaces.local_llm", "--model", "0.5b",
                              "--home", str(tmp_path)], cwd=ROOT, capture_output=True, text=True,
                             timeout=120)
+    digest = hashlib.sha256(fake.read_bytes()).hexdigest()
     assert result.returncode == 1 and result.stdout == ""
     assert result.stderr.splitlines() == [
-        f"local-llm: refusing {fake}: sha256 {hashlib.sha256(fake.read_bytes()).hexdigest()[:16]}… (64 bytes) is not the pinned "
+        f"local-llm: refusing {fake}: sha256 {digest[:16]}… (64 bytes) is not the pinned "
         f"1d9614638d18024d… (491,400,064 bytes); delete it to fetch it again."]
     assert fake.is_file() and not (tmp_path / "build").exists()  # kept, and nothing was built
 
@@ -40,7 +41,7 @@ def test_a_model_file_that_is_not_the_pinned_one_is_refused_in_one_line(tmp_path
                            "into .local-llm/, fetches and verifies Qwen2.5-Coder-1.5B)")
 def test_the_real_local_model_answers_the_seed_question_checked(seed_home, tmp_path):
     check_file(MODEL, SPEC)
-    server, url = start_server(BINARY, MODEL, SPEC.alias, threads=2, port=0,
+    server, url = start_server(BINARY, MODEL, SPEC.alias, threads=1, port=0,
                                log=tmp_path / "llama-server.log")
     try:
         result = run_cli("ask", "--json", HEADLINE, home=seed_home, env={

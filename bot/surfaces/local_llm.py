@@ -81,7 +81,7 @@ def build_server(home: Path, jobs: int = 2) -> Path:
     if binary.is_file() and stamp.is_file() and stamp.read_text() == " ".join(CMAKE_FLAGS):
         return binary
     sources = fetch_sources(home / "src")
-    print(f"building llama-server with {jobs} jobs (about 30-60 min on 2 busy cores) ...", flush=True)
+    print(f"building llama-server with {jobs} jobs (20 min on 2 busy cores) ...", flush=True)
     started = time.monotonic()
     for command in (["cmake", "-S", str(sources), "-B", str(build), *CMAKE_FLAGS],
                     ["cmake", "--build", str(build), "--target", "llama-server", "-j", str(jobs)]):
