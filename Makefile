@@ -9,7 +9,7 @@ SAMPLE_QUESTION := How many US troops are in Korea?
 export HF_HUB_OFFLINE := 1
 export ANONYMIZED_TELEMETRY := False
 
-.PHONY: setup run test bench clean
+.PHONY: setup run test bench clean local-llm
 
 setup: $(STAMP)
 
@@ -32,6 +32,14 @@ test: setup
 
 bench: setup
 	$(BIN)/newsbot bench
+
+# Opt-in, not part of setup/run/test: build llama-server (once), fetch and verify a local model
+# (once; its SHA-256 on every run) and serve it on 127.0.0.1. See README "A local model".
+MODEL ?= 1.5b
+THREADS ?= 2
+PORT ?= 8080
+local-llm: setup
+	$(BIN)/python -m bot.surfaces.local_llm --model $(MODEL) --threads $(THREADS) --port $(PORT)
 
 clean:
 	rm -rf $(VENV) .newsbot

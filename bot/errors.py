@@ -25,3 +25,9 @@ class ConfigError(NewsbotError):
     """A setting is missing or invalid."""
 
     exit_code = 2
+
+
+class LocalModelError(NewsbotError):
+    """The opt-in local model (bot.surfaces.local_llm) could not be fetched, checked or started."""
+
+    exit_code = 1

@@ -112,3 +112,36 @@ def test_short_answer_metrics_average_over_answerable_questions(scored):
     m = summarize(scored)  # no short answers: a's text holds "six", 1 of its 4 tokens
     assert m["short_answer_accuracy"] == pytest.approx(1 / 3, abs=1e-4)
     assert m["exact_match"] == 0.0 and m["f1"] == pytest.approx(0.4 / 3, abs=1e-4)
+
+
+def _model_answer(text: str, cited: list[str], *, verified: bool = True, short: str | None = None,
+                  abstained: bool = False) -> Answer:
+    a = _answer(text, cited, abstained)
+    by = "openai:qwen" if verified else "extractive"  # a fallback is shown as extractive
+    return a.model_copy(update={"answered_by": by, "verified": verified, "short_answer": short})
+
+
+def test_an_extractive_run_has_no_model_figures(scored):
+    m = summarize(scored)
+    assert [m[k] for k in ("model_verified_share", "model_fallbacks",
+                           "model_unsupported_numbers")] == [None, None, None]
+    assert m["seconds_per_answer"] == 0.3  # mean of 100..500 ms
+
+
+def test_model_figures_count_shown_model_answers_fallbacks_and_unsupported_numbers():
+    texts = {"g1": "Gold one says six and 28,500 troops.", "x": "Nothing numeric."}
+    cases = [
+        (_q("a", ["six"], ["g1"]), _model_answer("About 28.5 thousand stay [1].", ["g1"],
+                                                  short="28,500")),  # supported: same number
+        (_q("b", ["six"], ["g1"]), _model_answer("It was 7 [1].", ["x"], short="seven")),
+        (_q("c", ["six"], ["g1"]), _model_answer("It was six [1].", ["g1"], verified=False)),
+        (_q("d", [], []), _model_answer("I couldn't find that.", [], abstained=True)),
+    ]
+    rows = [grade(q, Response(a, [], 1000.0), texts.get) for q, a in cases]
+    assert [r.unsupported for r in rows] == [[], ["7", "seven"], None, None]
+    m = summarize(rows)
+    assert m["model_verified_share"] == pytest.approx(2 / 3, abs=1e-4)  # a, b of shown a, b, c
+    assert m["model_fallbacks"] == 1
+    assert m["model_unsupported_numbers"] == 1
+    assert m["seconds_per_answer"] == 1.0
+    assert rows[1].record()["unsupported_numbers"] == ["7", "seven"]

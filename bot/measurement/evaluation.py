@@ -10,6 +10,17 @@ Scoring (see ../shared/eval/README.md):
 - short-answer accuracy: the answer rule applied to the short answer alone; exact match and F1:
   SQuAD's, of the short answer against the best gold answer (answerable questions; an abstention
   scores 0). A pipeline without a short answer is scored on its whole answer text.
+
+When a model writes the answers (`--llm`), four more figures say how far its text was shown
+(they are None for the extractive step and the baseline, which have no model):
+- model_verified_share: of the answers shown (not abstaining), the share that are the model's
+  own text, passed by the citation check (answered_by is the model, verified);
+- model_fallbacks: answers whose model text failed the check (or whose model failed), so the
+  extractive answer (or an abstention) was shown instead (verified false);
+- model_unsupported_numbers: shown model answers stating a number (in the answer or the short
+  answer) that none of their cited articles holds, read from the corpus; the check should make
+  this 0;
+- seconds_per_answer: mean wall time per question (reported for every pipeline).
 """
 
 from __future__ import annotations
@@ -28,12 +39,16 @@ from pathlib import Path
 from pydantic import BaseModel, Field, ValidationError
 
 from bot.answering.answer import Answer
+from bot.answering.citations import MARKER
+from bot.answering.verify import numbers, numbers_with_text
 from bot.errors import UsageError
 
 MAX_ANSWER_CHARS = 400
 METRIC_KEYS = ("n", "n_answerable", "n_unanswerable", "hit@1", "hit@5", "mrr@10",
                "answer_accuracy", "short_answer_accuracy", "exact_match", "f1",
-               "abstain_accuracy", "citation_accuracy", "latency_ms_p50", "latency_ms_p95")
+               "abstain_accuracy", "citation_accuracy", "latency_ms_p50", "latency_ms_p95",
+               "model_verified_share", "model_fallbacks", "model_unsupported_numbers",
+               "seconds_per_answer")
 _PUNCTUATION = set(string.punctuation) | set("“”‘’–—…")
 _ARTICLES = re.compile(r"\b(a|an|the)\b")
 
@@ -68,6 +83,9 @@ class Scored:
     abstain_ok: bool | None  # abstain accuracy (None for answerable questions)
     citation_ok: bool | None
     gold_rank: int | None  # 1-based rank of the first gold article, None if not in the list
+    # Numbers (as written) of a shown model answer that no cited article holds; None when the
+    # answer shown is not the model's.
+    unsupported: list[str] | None = None
 
     def record(self) -> dict:
         """A JSON-ready row for error analysis."""
@@ -79,6 +97,8 @@ class Scored:
                 "ranked_articles": self.response.ranked_articles[:10],
                 "correct": self.correct, "short": self.short, "abstain_ok": self.abstain_ok,
                 "citation_ok": self.citation_ok, "gold_rank": self.gold_rank,
+                "answered_by": a.answered_by, "verified": a.verified, "warnings": a.warnings,
+                "unsupported_numbers": self.unsupported,
                 "latency_ms": round(self.response.latency_ms, 1)}
 
 
@@ -140,7 +160,22 @@ def grade(q: EvalQuestion, r: Response, article_text: Callable[[str], str]) -> S
         correct=is_correct(a.answer, q.answers, a.abstained) if answerable else None,
         short=grade_short(a, q.answers) if answerable else None,
         abstain_ok=None if answerable else (a.abstained and not a.citations),
-        citation_ok=citation_ok, gold_rank=gold_rank if q.gold_doc_ids else None)
+        citation_ok=citation_ok, gold_rank=gold_rank if q.gold_doc_ids else None,
+        unsupported=unsupported_numbers(a, article_text) if shows_model(a) else None)
+
+
+def shows_model(a: Answer) -> bool:
+    """The answer shown is a model's own text that passed the citation check."""
+    return a.answered_by != "extractive" and a.verified and not a.abstained
+
+
+def unsupported_numbers(a: Answer, article_text: Callable[[str], str]) -> list[str]:
+    """Numbers of the answer and short answer that none of its cited articles holds."""
+    cited = "\n".join(f"{c.title}\n{c.date}\n{c.quote}\n{article_text(c.article_id)}"
+                      for c in a.citations)
+    held = numbers(cited)
+    stated = numbers_with_text(MARKER.sub(" ", f"{a.answer}\n{a.short_answer or ''}"))
+    return sorted({written for written, value in stated if value not in held})
 
 
 def grade_short(a: Answer, answers: list[str]) -> tuple[bool, float, float]:
@@ -187,7 +222,21 @@ def summarize(rows: list[Scored]) -> dict:
         "citation_accuracy": _mean([s.citation_ok for s in answerable]),
         "latency_ms_p50": percentile(latencies, 50),
         "latency_ms_p95": percentile(latencies, 95),
+        **model_figures(rows),
+        "seconds_per_answer": round(statistics.fmean(latencies) / 1000, 2) if latencies else None,
     }
+
+
+def model_figures(rows: list[Scored]) -> dict:
+    """How far a model's own text was shown; None for a run without a model."""
+    answers = [s.response.answer for s in rows]
+    if all(a.answered_by == "extractive" and a.verified for a in answers):
+        return dict.fromkeys(("model_verified_share", "model_fallbacks",
+                              "model_unsupported_numbers"))
+    shown = [a for a in answers if not a.abstained]
+    return {"model_verified_share": _mean([shows_model(a) for a in shown]),
+            "model_fallbacks": sum(not a.verified for a in answers),
+            "model_unsupported_numbers": sum(bool(s.unsupported) for s in rows)}
 
 
 def run_pipeline(respond: Callable[[EvalQuestion], Response], questions: list[EvalQuestion],
