@@ -81,6 +81,15 @@ def test_a_short_answer_first_is_shown_as_the_short_answer(seed_home, embedder):
     assert answer.answered_by == MODEL_ID and answer.verified
 
 
+def test_a_short_answer_of_more_than_ten_words_gives_way_to_the_number_the_answer_gives(
+        seed_home, embedder):
+    reply = ("Short answer: About 28,500 American soldiers are stationed in South Korea, a "
+             "legacy of the Korean War\n" + VALID)
+    answer = llm_answerer(seed_home, embedder, fake(reply)).answer(HEADLINE)
+    assert answer.verified and answer.answered_by == MODEL_ID
+    assert answer.short_answer == "About 28,500"
+
+
 def test_a_sentence_without_a_marker_gets_the_source_that_holds_all_its_words(seed_home, embedder):
     claim = "About 28,500 American soldiers are stationed in South Korea"
     reply = f"Short answer: About 28,500\n{claim}."

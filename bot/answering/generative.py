@@ -19,7 +19,7 @@ from langchain_core.prompts import ChatPromptTemplate
 from bot.answering.answer import condense
 from bot.answering.citations import MARKER, number_sources
 from bot.answering.extractive import Draft, ExtractiveAnswerer, content_terms
-from bot.answering.short_answer import short_from_text
+from bot.answering.short_answer import MAX_WORDS, short_from_text
 from bot.answering.verify import (attribute, check_answer, check_short_answer, is_abstention,
                                   split_short_answer)
 from prompts import load_prompt
@@ -66,6 +66,8 @@ class GenerativeAnswerer:
             return self.fall_back(inputs, [f"The answer from {self.model_id} failed the citation "
                                            f"check and is not shown: {f}." for f in failures])
         question = inputs.get("query") or inputs["question"]
+        if short and len(short.split()) > MAX_WORDS:  # a sentence is no short answer
+            short = None
         short = short or short_from_text(question, MARKER.sub("", check.text))
         return Draft(text=check.text, quotes=check.quotes, answered_by=self.model_id,
                      short_answer=short)
