@@ -281,12 +281,12 @@ def tag_untagged(store: ChunkStore, report: IngestReport) -> int:
     Returns how many chunks were tagged.
     """
     info = store.info()
-    if report.untagged or not entities.available():
+    if report.untagged:
         if info.get("entities"):
             store.set_info({k: v for k, v in info.items() if k != "entities"})
         return 0
-    if info.get("entities") == entities.VERSION:
-        return 0
+    if info.get("entities") == entities.VERSION or not entities.available():
+        return 0  # checked first: an index with nothing to tag never loads the recogniser
     ids = [cid for art in store.articles().values() if art.live for cid in art.chunk_ids]
     tagged = 0
     for i in range(0, len(ids), EMBED_BATCH // 4):
