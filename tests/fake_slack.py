@@ -13,8 +13,10 @@ import urllib.error
 import urllib.request
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qsl, quote, urlsplit
+
+from bot.measurement.newsroom import serve_local, stop_serving
 
 BOT_TOKEN = "xoxb-test-token"
 APP_TOKEN = "xapp-1-test-token"
@@ -47,15 +49,12 @@ class FakeSlack:
 
     def start(self) -> FakeSlack:
         """Serve on a free port in a daemon thread."""
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
-        self.server.daemon_threads = True
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.server = serve_local(_handler(self))
         return self
 
     def stop(self) -> None:
         """Stop serving."""
-        self.server.shutdown()
-        self.server.server_close()
+        stop_serving(self.server)
 
     @property
     def root(self) -> str:

@@ -46,6 +46,20 @@ class Resource:
         return '"' + hashlib.sha256(self.body).hexdigest()[:16] + '"'
 
 
+def serve_local(handler: type) -> ThreadingHTTPServer:
+    """A server for handler on 127.0.0.1, on a free port, serving in a daemon thread."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+def stop_serving(server: ThreadingHTTPServer) -> None:
+    """Stop a serve_local server and close its socket."""
+    server.shutdown()
+    server.server_close()
+
+
 @dataclass
 class Site:
     """One outlet's server; routes can change while it runs (a newly published item)."""
@@ -58,15 +72,12 @@ class Site:
 
     def start(self) -> "Site":
         """Serve on 127.0.0.1, on a free port, in a daemon thread."""
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
-        self.server.daemon_threads = True
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.server = serve_local(_handler(self))
         return self
 
     def stop(self) -> None:
         """Stop serving."""
-        self.server.shutdown()
-        self.server.server_close()
+        stop_serving(self.server)
 
     @property
     def base(self) -> str:
