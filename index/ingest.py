@@ -291,20 +291,17 @@ def tag_untagged(store: ChunkStore, report: IngestReport) -> int:
     tagged = 0
     for i in range(0, len(ids), EMBED_BATCH // 4):
         rows = store.get_chunks(ids[i:i + EMBED_BATCH // 4])
-        todo = [(cid, text, meta) for cid, (text, meta) in rows.items()
-                if meta.get("sent_ents") is None]
-        texts = [t for _, text, meta in todo for t in [meta.get("title") or "",
-                                                       *chunk_sentences(text, meta)]]
-        tags = entities.tag(texts)
+        todo = {cid: [meta.get("title") or "", *chunk_sentences(text, meta)]
+                for cid, (text, meta) in rows.items() if meta.get("sent_ents") is None}
+        tags = entities.tag([t for texts in todo.values() for t in texts])
         if tags is None:
             return tagged
         values, row = [], 0
-        for _, text, meta in todo:
-            n = 1 + len(chunk_sentences(text, meta))
-            values.append({"title_ents": entities.pack(tags[row]),
-                           "sent_ents": ";".join(entities.pack(t) for t in tags[row + 1:row + n])})
-            row += n
-        store.update_chunk_metadata([cid for cid, _, _ in todo], values)
+        for texts in todo.values():  # the title's spans, then each sentence's
+            values.append({"title_ents": entities.pack(tags[row]), "sent_ents": ";".join(
+                entities.pack(t) for t in tags[row + 1:row + len(texts)])})
+            row += len(texts)
+        store.update_chunk_metadata(list(todo), values)
         tagged += len(todo)
         release_free_memory()
     store.set_info({**store.info(), "entities": entities.VERSION})
