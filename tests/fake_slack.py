@@ -46,6 +46,7 @@ class FakeSlack:
     wss_url: str | None = None
     _ts: itertools.count = field(default_factory=lambda: itertools.count(1))
     _cond: threading.Condition = field(default_factory=threading.Condition)
+    _busy: int = 0  # requests being answered
 
     def start(self) -> FakeSlack:
         """Serve on a free port in a daemon thread."""
@@ -53,7 +54,10 @@ class FakeSlack:
         return self
 
     def stop(self) -> None:
-        """Stop serving."""
+        """Stop serving, once the requests being answered have had their responses (a call that
+        was recorded must not then fail only because its response was cut off)."""
+        with self._cond:
+            self._cond.wait_for(lambda: self._busy == 0, timeout=5)
         stop_serving(self.server)
 
     @property
@@ -148,6 +152,16 @@ def _handler(fake: FakeSlack) -> type[BaseHTTPRequestHandler]:
                 self._serve(dict(parse_qsl(raw)))
 
         def _serve(self, body: dict) -> None:
+            with fake._cond:
+                fake._busy += 1
+            try:
+                self._answer(body)
+            finally:
+                with fake._cond:
+                    fake._busy -= 1
+                    fake._cond.notify_all()
+
+        def _answer(self, body: dict) -> None:
             path = urlsplit(self.path).path
             method = "respond" if path.startswith("/respond/") else path.rsplit("/", 1)[-1]
             token = (self.headers.get("Authorization") or "").removeprefix("Bearer ")
