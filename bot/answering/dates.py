@@ -19,13 +19,12 @@ from bot.errors import UsageError
 _MONTHS = {name.lower(): n for n, name in enumerate(calendar.month_name) if name}
 _MONTHS.update({name.lower(): n for n, name in enumerate(calendar.month_abbr) if name})
 _MONTH = "(" + "|".join(sorted(_MONTHS, key=len, reverse=True)) + r")\.?"
-_RECENT = re.compile(r"\b(latest|now|currently|current|newest|most recent|recent(ly)?|"
-                     r"as of today)\b", re.I)
+_RECENT_WORDS = r"latest|now|currently|current|newest|most recent|recent(ly)?|as of today"
+_RECENT = re.compile(rf"\b({_RECENT_WORDS})\b", re.I)
 _FILTER_WORD = re.compile(r"(?<!\S)(since|until|source):(\S+)", re.I)
 # Words that ask about the present without naming a date ("recently", "soon"): a report answers
 # such a question only if it is from the CURRENT_DAYS before it is asked.
-_CURRENT = re.compile(r"\b(latest|now|currently|current|newest|most recent|recent(ly)?|"
-                      r"as of today|just|soon|upcoming)\b", re.I)
+_CURRENT = re.compile(rf"\b({_RECENT_WORDS}|just|soon|upcoming)\b", re.I)
 CURRENT_DAYS = 14
 # A report on an event of "this week" may be dated a few days before the window opens.
 WINDOW_SLACK_DAYS = 3

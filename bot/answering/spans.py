@@ -110,12 +110,16 @@ def find_spans(text: str, kind: str, ents: list[tuple[str, str]] | None = None) 
 
 def entity_spans(text: str, kind: str, ents: list[tuple[str, str]]) -> list[str]:
     """The tagged entities of the kind (quoted titles first for titles and other names)."""
-    quoted = [m.group(1) for m in _QUOTED.finditer(text)] if kind in ("title", "name") else []
     spans = [span for span, label in ents
              if label in _LABELS[kind] and span.lower() not in _NOT_NAMES]
     if kind == "number":  # a year or a span of years ("1950–1953") is no answer to "how many"
         spans = [_with_currency(text, span) for span in spans if not _YEARS.fullmatch(span)]
-    return quoted + spans
+    return quoted_titles(text, kind) + spans
+
+
+def quoted_titles(text: str, kind: str) -> list[str]:
+    """What the text puts in quotation marks, for questions asking for a title or other name."""
+    return [m.group(1) for m in _QUOTED.finditer(text)] if kind in ("title", "name") else []
 
 
 def _with_currency(text: str, span: str) -> str:
@@ -132,7 +136,7 @@ def pattern_spans(text: str, kind: str) -> list[str]:
         return [_without_stop_unit(f) for f in found if not _YEAR.fullmatch(f)]
     if kind == "date":
         return [m.group() for m in _DATE.finditer(text)]
-    quoted = [m.group(1) for m in _QUOTED.finditer(text)] if kind in ("title", "name") else []
+    quoted = quoted_titles(text, kind)
     names = [m.group() for m in _PROPER.finditer(text)
              if (m.start() > 0 or " " in m.group()) and m.group().lower() not in _NOT_NAMES]
     if kind == "person":
