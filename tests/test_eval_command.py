@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 import json
+import socket
 
-from bot.surfaces.cli import main
+import pytest
+from langchain_core.globals import set_llm_cache
+
 from bot.measurement.evaluation import METRIC_KEYS
+from bot.measurement.reply_cache import ReplyCache
+from bot.surfaces.cli import main
+from tests.fake_openai import FakeOpenAI
 
 ARTICLES = [
     {"id": "korea", "title": "Hegseth in Seoul", "source": "BTA", "url": None, "date": "2025-11-03",
@@ -79,3 +85,37 @@ def test_eval_with_a_missing_corpus_is_a_one_line_error(tmp_path, capsys):
     assert main(["eval", "--corpus", str(tmp_path / "nope.jsonl"),
                  "--questions", str(tmp_path / "q.jsonl")]) == 2
     assert "no such" in capsys.readouterr().err
+
+
+def test_replies_file_lets_a_second_eval_recheck_without_the_model(tmp_path, monkeypatch, capsys):
+    pytest.importorskip("langchain_openai")
+    monkeypatch.setenv("NEWSBOT_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("OPENAI_API_KEY", "x")
+    corpus = _write_jsonl(tmp_path / "articles.jsonl", ARTICLES)
+    questions = _write_jsonl(tmp_path / "questions.jsonl", QUESTIONS[:1])
+    replies = tmp_path / "replies.sqlite"
+    args = ["eval", "--corpus", str(corpus), "--questions", str(questions), "--json",
+            "--llm", "openai:any", "--replies", str(replies)]
+    try:
+        with FakeOpenAI("Short answer: About 28,500\nAbout 28,500 American soldiers are "
+                        "stationed in South Korea [1].") as server:
+            monkeypatch.setenv("OPENAI_BASE_URL", server.base_url)
+            assert main(args) == 0
+            first = json.loads(capsys.readouterr().out)
+        assert len(server.requests) == 1 and first["model_verified_share"] == 1.0
+        assert ReplyCache(replies).replies()[0].startswith("Short answer: About 28,500")
+
+        # The model is gone (nothing listens there): the recorded reply is checked again.
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            monkeypatch.setenv("OPENAI_BASE_URL", f"http://127.0.0.1:{s.getsockname()[1]}/v1")
+        assert main(args) == 0
+        again = json.loads(capsys.readouterr().out)
+        assert again["model_verified_share"] == 1.0 and again["model_fallbacks"] == 0
+
+        # Without the file the same run cannot reach a model and falls back.
+        set_llm_cache(None)  # what a new process starts with
+        assert main(args[:-2]) == 0
+        assert json.loads(capsys.readouterr().out)["model_fallbacks"] == 1
+    finally:
+        set_llm_cache(None)  # the cache is process-wide; other tests must not read it

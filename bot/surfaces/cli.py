@@ -95,6 +95,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--holdout-gold", action="store_true",
                    help="ask each answerable question with the articles that report its answer "
                         "out of reach; abstaining is right (abstain_accuracy)")
+    p.add_argument("--replies", type=Path, metavar="FILE",
+                   help="with --llm: keep the model's replies in this SQLite file and reuse them "
+                        "when the same prompt comes again (re-check answers without the model)")
     add_llm_option(p)
     p.set_defaults(run=cmd_eval)
 
@@ -256,6 +259,10 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     from bot.surfaces.progress import console, stage_progress
     from bot.surfaces.render import metrics_table
 
+    if args.replies:
+        from bot.measurement.reply_cache import use_reply_cache
+
+        use_reply_cache(args.replies)
     embedder = make_embedder(settings)
     with stage_progress() as progress:
         result = evaluate(settings, args.corpus, args.questions, embedder=embedder,
