@@ -41,15 +41,19 @@ FRESH_TEXT = ("The Zembla space agency landed a rover named Quillmoor on the moo
 FRESH_LIMIT_S = 60.0
 
 
-def bench_scale(sizes: list[int], corpus: Path, questions: Path, report: Report) -> dict:
-    """Every size in both modes; returns {"runs": [...]} with one entry per (mode, size)."""
+MODES = ("embedded", "server")
+
+
+def bench_scale(sizes: list[int], corpus: Path, questions: Path, report: Report,
+                modes: tuple[str, ...] = MODES) -> dict:
+    """Every size in each mode; returns {"runs": [...]} with one entry per (mode, size)."""
     from bot.measurement.evaluation import load_questions
 
     asked = [q.question for q in load_questions(questions)]
     asked = (asked * (100 // max(1, len(asked)) + 1))[:100]
     runs = []
     for n in sizes:
-        for mode in ("embedded", "server"):
+        for mode in modes:
             with tempfile.TemporaryDirectory(prefix=f"newsbot-scale-{mode}-") as tmp:
                 run = _one_run(mode, n, corpus, asked, Path(tmp))
             runs.append(run)

@@ -110,6 +110,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--scale", type=int, nargs="+", metavar="N",
                    help="instead: synthetic indexes of N chunks, embedded and on a chroma run "
                         "server (start-up, RSS, warm latency, freshness)")
+    p.add_argument("--mode", choices=["embedded", "server"], action="append", dest="modes",
+                   help="with --scale: only this mode (repeatable; default both)")
     p.add_argument("--memory", type=int, nargs="*", metavar="N", help=(
         "instead: peak RSS of `newsbot index` over N synthetic articles (default 1000 10000), "
         "embedded and on a chroma run server"))
@@ -299,7 +301,8 @@ def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
 
         report = lambda line: console().print(line, highlight=False)  # noqa: E731
         if args.scale:
-            figures = bench_scale(args.scale, args.corpus, args.questions, report=report)
+            figures = bench_scale(args.scale, args.corpus, args.questions, report=report,
+                                  modes=tuple(args.modes or ("embedded", "server")))
         elif args.soak:
             figures = bench_soak(args.soak, args.corpus, report)
         else:
