@@ -9,6 +9,7 @@ the reply's text (what the answer check reads).
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Sequence
 from pathlib import Path
@@ -34,14 +35,14 @@ class ReplyCache(BaseCache):
     def lookup(self, prompt: str, llm_string: str) -> Sequence[Generation] | None:
         """The recorded generations for this prompt and model, or None."""
         row = self.db.execute("SELECT reply FROM replies WHERE prompt = ? AND llm = ?",
-                              (prompt, llm_string)).fetchone()
+                              (prompt, model_key(llm_string))).fetchone()
         return [ChatGeneration(message=AIMessage(content=row[0]))] if row else None
 
     def update(self, prompt: str, llm_string: str, return_val: Sequence[Generation]) -> None:
         """Record the model's reply (the text of its generations) for this prompt."""
         with self.db:
             self.db.execute("INSERT OR REPLACE INTO replies VALUES (?, ?, ?)",
-                            (prompt, llm_string, "".join(g.text for g in return_val)))
+                            (prompt, model_key(llm_string), "".join(g.text for g in return_val)))
 
     def clear(self, **kwargs: object) -> None:
         """Forget every reply."""
@@ -52,6 +53,17 @@ class ReplyCache(BaseCache):
         """Every recorded reply's text, oldest first (for reading the model's answers)."""
         return [reply for (reply,) in
                 self.db.execute("SELECT reply FROM replies ORDER BY rowid")]
+
+
+def model_key(llm_string: str) -> str:
+    """The model a reply came from: its LangChain class and model name. Client options (timeout,
+    retries) are left out, so a re-check with other options still finds the replies."""
+    try:
+        spec = json.loads(llm_string.split("---", 1)[0])
+        kwargs = spec.get("kwargs", {})
+        return json.dumps([spec.get("id"), kwargs.get("model_name") or kwargs.get("model")])
+    except (ValueError, AttributeError):  # not LangChain's serialised form: the whole string
+        return llm_string
 
 
 def use_reply_cache(path: Path) -> ReplyCache:
