@@ -8,6 +8,7 @@ import pytest
 
 from bot.answering.answer import Answer
 from bot.answering.citations import Citation
+from bot.answering.generative import QUOTED_SHORT
 from bot.errors import UsageError
 from bot.measurement.evaluation import (METRIC_KEYS, EvalQuestion, Response, contains_phrase, grade,
                             grade_short, is_correct, load_questions, ratios, summarize, token_f1)
@@ -123,8 +124,8 @@ def _model_answer(text: str, cited: list[str], *, verified: bool = True, short: 
 
 def test_an_extractive_run_has_no_model_figures(scored):
     m = summarize(scored)
-    assert [m[k] for k in ("model_verified_share", "model_fallbacks",
-                           "model_unsupported_numbers")] == [None, None, None]
+    assert [m[k] for k in ("model_verified_share", "model_fallbacks", "model_unsupported_numbers",
+                           "model_shown_wrong", "model_short_quoted")] == [None] * 5
     assert m["seconds_per_answer"] == 0.3  # mean of 100..500 ms
 
 
@@ -136,12 +137,17 @@ def test_model_figures_count_shown_model_answers_fallbacks_and_unsupported_numbe
         (_q("b", ["six"], ["g1"]), _model_answer("It was 7 [1].", ["x"], short="seven")),
         (_q("c", ["six"], ["g1"]), _model_answer("It was six [1].", ["g1"], verified=False)),
         (_q("d", [], []), _model_answer("I couldn't find that.", [], abstained=True)),
+        (_q("e", ["six"], ["g1"]), _model_answer("Gold one says six [1].", ["g1"], short="six")
+         .model_copy(update={"warnings": [f"The sentences from openai:qwen are not shown (x); "
+                                          f"{QUOTED_SHORT}"]})),
     ]
     rows = [grade(q, Response(a, [], 1000.0), texts.get) for q, a in cases]
-    assert [r.unsupported for r in rows] == [[], ["7", "seven"], None, None]
+    assert [r.unsupported for r in rows] == [[], ["7", "seven"], None, None, []]
     m = summarize(rows)
-    assert m["model_verified_share"] == pytest.approx(2 / 3, abs=1e-4)  # a, b of shown a, b, c
+    assert m["model_verified_share"] == pytest.approx(3 / 4, abs=1e-4)  # a, b, e of a, b, c, e
     assert m["model_fallbacks"] == 1
     assert m["model_unsupported_numbers"] == 1
+    assert m["model_shown_wrong"] == 2  # a and b are shown and wrong; c is not the model's
+    assert m["model_short_quoted"] == 1
     assert m["seconds_per_answer"] == 1.0
     assert rows[1].record()["unsupported_numbers"] == ["7", "seven"]

@@ -15,7 +15,7 @@ from langchain_core.language_models.fake_chat_models import (
 from bot.answering.answer import ABSTAIN_TEXT, Answerer, Turn, build_chain
 from bot.errors import ConfigError
 from bot.factories import make_chat_model
-from bot.answering.generative import Condenser, GenerativeAnswerer
+from bot.answering.generative import Condenser, GenerativeAnswerer, within_limit
 from bot.surfaces.repl import Repl
 from bot.answering.retrieval import HybridRetriever
 from bot.settings import Settings
@@ -50,7 +50,7 @@ def fake(*replies: str, recorder: PromptRecorder | None = None) -> GenericFakeCh
 def llm_answerer(home, embedder, model) -> Answerer:
     """The chain as build_answerer wires it for NEWSBOT_LLM, around a given chat model."""
     retriever = HybridRetriever(**retriever_parts(home), embedder=embedder, k=5)
-    step = GenerativeAnswerer(model, MODEL_ID, today=lambda: date(2025, 11, 28))
+    step = GenerativeAnswerer(model, MODEL_ID)
     return Answerer(build_chain(retriever, step, Condenser(model, MODEL_ID)))
 
 
@@ -105,6 +105,43 @@ def test_a_short_answer_the_sources_do_not_hold_fails_the_check(seed_home, embed
     assert "the short answer is not in the sources the answer cites" in answer.warnings[0]
 
 
+def test_a_short_answer_that_only_cites_a_source_is_shown_with_the_sentence_holding_it(
+        seed_home, embedder):
+    answer = llm_answerer(seed_home, embedder, fake("Short answer: About 28,500\n\nSource: [1]")
+                          ).answer(HEADLINE)
+    assert answer.short_answer == "About 28,500" and answer.answer == f"{TROOPS_QUOTE} [1]"
+    assert answer.answered_by == MODEL_ID and answer.verified
+    assert answer.citations[0].quote == TROOPS_QUOTE
+    assert answer.warnings == [f"The sentences from {MODEL_ID} are not shown (the reply states "
+                               "nothing but its short answer); its short answer is, with the "
+                               "source sentence that holds it."]
+
+
+def test_unsupported_sentences_are_not_shown_beside_a_short_answer_the_sources_hold(
+        seed_home, embedder):
+    reply = "Short answer: About 28,500\nAbout 28,500 US troops and 90 warships are in Korea."
+    answer = llm_answerer(seed_home, embedder, fake(reply)).answer(HEADLINE)
+    assert answer.short_answer == "About 28,500" and answer.answer == f"{TROOPS_QUOTE} [1]"
+    assert answer.answered_by == MODEL_ID and answer.verified
+    assert "warships" not in answer.model_dump_json()
+    assert "sentence 1 cites no source" in answer.warnings[0]
+
+
+@pytest.mark.parametrize("reply", ["Short answer: About 45,000\n\nSource: [1]",
+                                   "Short answer: 90 warships\nAbout 90 warships are in Korea."])
+def test_a_short_answer_no_source_sentence_holds_is_not_shown(seed_home, embedder, reply):
+    answer = llm_answerer(seed_home, embedder, fake(reply)).answer(HEADLINE)
+    assert answer.answered_by == "extractive" and answer.verified is False
+    assert "45,000" not in answer.answer and "warships" not in answer.answer
+
+
+def test_a_long_checked_answer_keeps_the_leading_sentences_that_fit(seed_home, embedder):
+    answer = llm_answerer(seed_home, embedder, fake(" ".join([VALID] * 9))).answer(HEADLINE)
+    assert answer.verified and answer.answered_by == MODEL_ID
+    assert answer.answer == " ".join([VALID] * 7)  # 7 x 56 characters and 6 spaces: 398 <= 400
+    assert within_limit("One. Two.", limit=3) == "One."  # the first sentence always stays
+
+
 def test_tokens_stream_to_on_token_and_the_final_answer_is_the_checked_one(seed_home, embedder):
     pieces: list[str] = []
     answer = llm_answerer(seed_home, embedder, fake(VALID)).answer(HEADLINE,
@@ -143,15 +180,24 @@ def test_a_model_that_fails_still_gets_the_question_answered(seed_home, embedder
 
 def test_the_models_own_no_answer_is_an_abstention(seed_home, embedder):
     answer = llm_answerer(seed_home, embedder, fake("I couldn't find that in the sources.")).answer(
-        "Who won the 2018 FIFA World Cup?")
+        HEADLINE)
     assert answer.abstained and answer.answer == ABSTAIN_TEXT and answer.citations == []
     assert answer.answered_by == MODEL_ID and answer.verified
+
+
+def test_the_model_is_not_asked_where_the_extractive_step_abstains(seed_home, embedder):
+    recorder = PromptRecorder()
+    model = fake("Short answer: France\nFrance won the 2018 World Cup [1].", recorder=recorder)
+    answer = llm_answerer(seed_home, embedder, model).answer("Who won the 2018 FIFA World Cup?")
+    assert answer.abstained and answer.answer == ABSTAIN_TEXT and answer.citations == []
+    assert recorder.prompts == [] and answer.answered_by == "extractive"
 
 
 def test_the_prompt_has_the_rules_the_date_and_each_source_fenced(injected_home, embedder):
     recorder = PromptRecorder()
     answerer = llm_answerer(injected_home, embedder, fake(VALID, recorder=recorder))
-    answerer.answer("Where are US troops in Korea and what are the rotation rules?")
+    answerer.answer("Where are US troops in Korea and what are the rotation rules?",
+                    as_of=date(2025, 11, 28))
     [[system, human]] = recorder.prompts
     assert human.content == ("Question: Where are US troops in Korea and what are the rotation "
                              "rules?")

@@ -7,7 +7,7 @@ from langchain_core.documents import Document
 
 from bot.answering.citations import number_sources
 from bot.answering.verify import (attribute, check_answer, is_abstention, normalise_markers, numbers,
-                                  split_short_answer)
+                                  quote_for_short, split_short_answer, strip_scaffolding)
 
 TROOPS = ("About 28,500 American soldiers are stationed in South Korea, a legacy of the Korean War "
           "(1950–1953).")
@@ -107,6 +107,12 @@ def test_an_unmarked_sentence_is_attributed_to_the_one_source_sentence_that_hold
                                      "[1]. Seoul plans a budget rise [2].")
 
 
+def test_a_lead_in_that_names_no_source_does_not_stop_attribution():
+    text = "According to the sources, about 28,500 American soldiers are stationed in South Korea."
+    assert attribute(text, DOCS) == text.removesuffix(".") + " [1]."
+    assert check_answer(attribute(text, DOCS), DOCS).passed
+
+
 def test_attribution_leaves_unsupported_sentences_unmarked_so_the_check_still_fails():
     wrong_number = "About 30,000 American soldiers are stationed in South Korea."
     across_sentences = "About 28,500 South Korean soldiers include joint forces."  # two sentences
@@ -120,3 +126,29 @@ def test_the_short_answer_line_is_split_from_the_answer():
         "About 28,500", "They are there [1].")
     assert split_short_answer("**Short answer:** 28,500 [1]") == ("28,500", "28,500 [1]")
     assert split_short_answer("No line here [1].") == (None, "No line here [1].")
+
+
+@pytest.mark.parametrize("body, cited, rest", [
+    ("Source: [1]", [1], ""),
+    ("Sources: [2][1]", [2, 1], ""),
+    ("Cited from sources [1] and [2].", [1, 2], ""),
+    ("Quote or closely restate the source sentence(s) that prove it:\nThey are there [1].", [],
+     "They are there [1]."),
+    ("They are there [1].\nSource: [2]", [2], "They are there [1]."),
+    ("The source says 28,500 [1].", [], "The source says 28,500 [1]."),  # a claim, kept
+])
+def test_lines_that_only_name_sources_or_echo_the_prompt_are_not_claims(body, cited, rest):
+    assert strip_scaffolding(body) == (cited, rest)
+
+
+def test_a_short_answer_is_quoted_from_the_one_sentence_that_holds_all_of_it():
+    assert quote_for_short("About 28,500", [], DOCS) == (1, TROOPS)
+    assert quote_for_short("450,000 South Korean soldiers", [], DOCS) == (1, SOLDIERS)
+    assert quote_for_short("Budget", [], DOCS) == (2, "Seoul plans its biggest defence budget "
+                                                      "rise in 2026.")
+    assert quote_for_short("Budget", [], DOCS[1:] + DOCS[:1])[0] == 1  # rank order
+    # A cited source is read first: "South Korea" is in both; the reply cited [2].
+    korea = [doc("South Korea plans a budget rise."), DOCS[0]]
+    assert quote_for_short("South Korea", [2], korea) == (2, TROOPS)
+    for absent in ("About 30,000", "28,500 joint forces", "", None):
+        assert quote_for_short(absent, [1], DOCS) is None  # no one sentence holds it

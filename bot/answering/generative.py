@@ -1,5 +1,8 @@
 """The LLM answer step: prompt any LangChain chat model, stream its tokens, check, or fall back.
 
+The extractive answer is made first: where it abstains (no source close enough), the model is
+not asked, so both steps abstain at the same operating point.
+
 A drop-in for the extractive step: {"question", "query", "history", "docs", "on_token"} -> Draft.
 The model's text reaches the Answer only when bot.answering.verify passes it. Otherwise the Draft is the
 extractive one, and its warnings say what failed; a model that cannot be reached is handled the
@@ -17,15 +20,19 @@ from langchain_core.messages import BaseMessage
 from langchain_core.prompts import ChatPromptTemplate
 
 from bot.answering.answer import condense
-from bot.answering.citations import MARKER, number_sources
-from bot.answering.extractive import Draft, ExtractiveAnswerer, content_terms
+from bot.answering.citations import MARKER, markers, number_sources
+from bot.answering.extractive import (MAX_ANSWER_CHARS, Draft, ExtractiveAnswerer, content_terms,
+                                      shorten)
 from bot.answering.short_answer import MAX_WORDS, short_from_text
 from bot.answering.verify import (attribute, check_answer, check_short_answer, is_abstention,
-                                  split_short_answer)
+                                  quote_for_short, split_short_answer, strip_scaffolding)
+from index.chunking import split_sentences
 from prompts import load_prompt
 
 log = logging.getLogger(__name__)
 MAX_QUERY_CHARS = 300
+# Ends the warning of an answer that shows the model's short answer with a source's own sentence.
+QUOTED_SHORT = "its short answer is, with the source sentence that holds it."
 
 TokenSink = Callable[[str], None]
 
@@ -34,12 +41,10 @@ class GenerativeAnswerer:
     """Answer from the numbered sources with a chat model; show its text only if it checks out."""
 
     def __init__(self, model: BaseChatModel, model_id: str, *,
-                 fallback: Callable[[dict], Draft] | None = None,
-                 today: Callable[[], date] = date.today) -> None:
+                 fallback: Callable[[dict], Draft] | None = None) -> None:
         self.model = model
         self.model_id = model_id
         self.fallback = fallback or ExtractiveAnswerer()
-        self.today = today
         self.prompt = ChatPromptTemplate.from_messages([
             ("system", load_prompt("answer_system.txt").strip()),
             ("human", load_prompt("answer_question.txt").strip()),
@@ -50,31 +55,47 @@ class GenerativeAnswerer:
         docs = inputs["docs"]
         if not docs:
             return Draft(text="", abstained=True, answered_by=self.model_id)
+        quoted = self.fallback(inputs)
+        if quoted.abstained:  # no source is close enough: small models answer whatever they are
+            return quoted     # given, so the model is not asked
         try:
             text = self.generate(self.messages(inputs), inputs.get("on_token"))
         except Exception as exc:  # any provider error: the extractive answer still stands
             log.warning("model %s failed: %s", self.model_id, type(exc).__name__)
-            return self.fall_back(inputs, [f"The model {self.model_id} could not be reached or "
+            return self.fall_back(quoted, [f"The model {self.model_id} could not be reached or "
                                            f"failed ({_describe(exc)})."])
         if is_abstention(text):
             return Draft(text="", abstained=True, answered_by=self.model_id)
         short, body = split_short_answer(text)
-        check = check_answer(attribute(body, docs), docs)
-        failures = check.failures + check_short_answer(short, check.text, docs)
-        if failures:
-            log.info("answer from %s failed %d checks", self.model_id, len(failures))
-            return self.fall_back(inputs, [f"The answer from {self.model_id} failed the citation "
-                                           f"check and is not shown: {f}." for f in failures])
-        question = inputs.get("query") or inputs["question"]
         if short and len(short.split()) > MAX_WORDS:  # a sentence is no short answer
             short = None
-        short = short or short_from_text(question, MARKER.sub("", check.text))
-        return Draft(text=check.text, quotes=check.quotes, answered_by=self.model_id,
-                     short_answer=short)
+        cited, body = strip_scaffolding(body)
+        failures = ["the reply states nothing but its short answer"]
+        if MARKER.sub("", body).strip(" .\n"):
+            check = check_answer(attribute(body, docs), docs)
+            failures = check.failures + check_short_answer(short, check.text, docs)
+            if not failures:
+                question = inputs.get("query") or inputs["question"]
+                short = short or short_from_text(question, MARKER.sub("", check.text))
+                return Draft(text=within_limit(check.text), quotes=check.quotes,
+                             answered_by=self.model_id, short_answer=short)
+        held = quote_for_short(short, cited or markers(body), docs)
+        if held is not None:  # the model's short answer, shown with the source's own sentence
+            n, quote = held
+            return Draft(text=f"{shorten(quote)} [{n}]", quotes={n: quote},
+                         answered_by=self.model_id,
+                         short_answer=short, warnings=[
+                             f"The sentences from {self.model_id} are not shown ({failures[0]}); "
+                             f"{QUOTED_SHORT}"])
+        log.info("answer from %s failed %d checks", self.model_id, len(failures))
+        return self.fall_back(quoted, [f"The answer from {self.model_id} failed the citation "
+                                       f"check and is not shown: {f}." for f in failures])
 
     def messages(self, inputs: dict) -> list[BaseMessage]:
-        """The rendered prompt: system rules with today's date and the fenced sources, question."""
-        return self.prompt.format_messages(today=self.today().isoformat(),
+        """The rendered prompt: system rules with the day the question is asked (as_of, which an
+        eval sets to the question's date), the fenced sources, the question."""
+        today = inputs.get("as_of") or date.today()
+        return self.prompt.format_messages(today=today.isoformat(),
                                            sources=number_sources(inputs["docs"]),
                                            question=inputs.get("query") or inputs["question"])
 
@@ -89,13 +110,12 @@ class GenerativeAnswerer:
                 on_token(chunk.text)
         return "".join(pieces)
 
-    def fall_back(self, inputs: dict, warnings: list[str]) -> Draft:
+    @staticmethod
+    def fall_back(draft: Draft, warnings: list[str]) -> Draft:
         """The extractive Draft, marked as a replacement for an unverified model answer."""
-        draft = self.fallback(inputs)
-        shown = ("No answer is shown." if draft.abstained
-                 else "The answer shown is quoted from the sources instead.")
-        return draft.model_copy(update={"answered_by": "extractive", "verified": False,
-                                        "warnings": [*warnings, shown]})
+        return draft.model_copy(update={
+            "answered_by": "extractive", "verified": False,
+            "warnings": [*warnings, "The answer shown is quoted from the sources instead."]})
 
 
 class Condenser:
@@ -123,6 +143,19 @@ class Condenser:
         if not query or len(query) > MAX_QUERY_CHARS or not content_terms(query) & known:
             return condense(question, history)  # a rewrite about something else entirely
         return query
+
+
+def within_limit(text: str, limit: int = MAX_ANSWER_CHARS) -> str:
+    """The checked answer's leading sentences that fit in limit characters (the first always):
+    a fact and its proof, not the four paragraphs a small model may write. Each sentence was
+    checked on its own, so the ones kept still are."""
+    sentences = split_sentences(text)
+    end = sentences[0].end if sentences else len(text)
+    for sentence in sentences[1:]:
+        if sentence.end > limit:
+            break
+        end = sentence.end
+    return text[:end].strip()
 
 
 def _first_line(text: str) -> str:

@@ -36,6 +36,15 @@ _WORDS = re.compile(r"\b(?P<word>" + "|".join(_WORD_NUMBERS) + r")\b" + _SCALE, 
 _MARKER_LIST = re.compile(r"\[(\d{1,3}(?:\s*,\s*\d{1,3})+)\]")
 _MARKERS_AFTER_STOP = re.compile(r"([.!?])((?:\s*\[\d{1,3}\])+)")
 _SHORT = re.compile(r"\s*\**short answer\**\s*:\s*\**(.+?)(?:\n|$)", re.I)
+# A line that only names sources ("Source: [1]", "Cited from sources [1] and [2].") holds no claim.
+_CITING_WORDS = {"source", "sources", "cited", "from", "and", "see", "according", "to", "in",
+                 "the", "citation", "citations", "reference", "references", "quoted", "as", "per"}
+# The prompt's own instruction, echoed back as a heading ("Quote or closely restate ...:").
+_ECHO = re.compile(r"^\s*(?:quote or closely restate[^:\n]*|supporting (?:quotes?|sentences?)|"
+                   r"quotes?|evidence|proof)\s*:\s*", re.I | re.M)
+# "According to the sources, ..." names no source and makes no claim of its own.
+_LEAD_IN = re.compile(r"^\s*(?:according to|as per|based on) (?:the )?(?:provided )?"
+                      r"(?:sources?|articles?|reports?|news)\s*,?\s*", re.I)
 _ABSTENTION = re.compile(r"\b(could ?n[o’']t|can ?n[o’']t|cannot|unable to) find\b|"
                          r"\bsources? (do(es)? not|don[’']t|doesn[’']t) (say|answer|mention|contain)",
                          re.I)
@@ -125,16 +134,56 @@ def sole_source(claim: str, docs: list[Document]) -> int | None:
     One sentence, not the whole chunk: words gathered from several sentences (an injected order
     next to a report) are not a claim the source makes.
     """
+    claim = _LEAD_IN.sub("", claim)
     key, wanted = key_terms(claim), numbers(claim)
     if not key:
         return None
     for n, doc in enumerate(docs, start=1):
-        texts = [doc.metadata.get("title") or ""]
-        texts += [s["text"] for s in doc.metadata.get("sentences") or []]
-        texts += [] if len(texts) > 1 else [s.text for s in split_sentences(doc.page_content)]
-        if any(key <= content_terms(t) and wanted <= numbers(t) for t in texts):
+        if any(key <= content_terms(t) and wanted <= numbers(t) for t in claim_texts(doc)):
             return n
     return None
+
+
+def claim_texts(doc: Document) -> list[str]:
+    """What one claim may be read from: each sentence of doc (best-scored first), its headline."""
+    ranked = sorted(doc.metadata.get("sentences") or [], key=lambda s: -s.get("score", 0.0))
+    texts = [s["text"] for s in ranked] or [s.text for s in split_sentences(doc.page_content)]
+    return [*texts, doc.metadata.get("title") or ""]
+
+
+def quote_for_short(short: str | None, cited: list[int],
+                    docs: list[Document]) -> tuple[int, str] | None:
+    """(n, the sentence or headline of source n that holds every number and key word of short).
+
+    The sources the reply cited are read first, then the rest in rank order; None when no one
+    sentence holds it, or short has neither key words nor numbers.
+    """
+    if not short:
+        return None
+    key, wanted = key_terms(short), numbers(short)
+    if not key and not wanted:
+        return None
+    order = [n for n in cited if 1 <= n <= len(docs)]
+    order += [n for n in range(1, len(docs) + 1) if n not in order]
+    for n in order:
+        for text in claim_texts(docs[n - 1]):
+            if text and key <= content_terms(text) and wanted <= numbers(text):
+                return n, text
+    return None
+
+
+def strip_scaffolding(body: str) -> tuple[list[int], str]:
+    """(the sources that citation-only lines name, body without those lines or echoed prompt
+    headings). A reply "Short answer: X" then "Source: [1]" is a short answer citing [1]."""
+    cited: list[int] = []
+    kept = []
+    for line in _ECHO.sub("", body).splitlines():
+        words = re.findall(r"[a-z]+", MARKER.sub(" ", line).lower())
+        if markers(line) and set(words) <= _CITING_WORDS:
+            cited += [n for n in markers(line) if n not in cited]
+        else:
+            kept.append(line)
+    return cited, "\n".join(kept).strip()
 
 
 def split_short_answer(text: str) -> tuple[str | None, str]:

@@ -11,7 +11,7 @@ Scoring (see ../shared/eval/README.md):
   SQuAD's, of the short answer against the best gold answer (answerable questions; an abstention
   scores 0). A pipeline without a short answer is scored on its whole answer text.
 
-When a model writes the answers (`--llm`), four more figures say how far its text was shown
+When a model writes the answers (`--llm`), more figures say how far its text was shown
 (they are None for the extractive step and the baseline, which have no model):
 - model_verified_share: of the answers shown (not abstaining), the share that are the model's
   own text, passed by the citation check (answered_by is the model, verified);
@@ -20,6 +20,9 @@ When a model writes the answers (`--llm`), four more figures say how far its tex
 - model_unsupported_numbers: shown model answers stating a number (in the answer or the short
   answer) that none of their cited articles holds, read from the corpus; the check should make
   this 0;
+- model_shown_wrong: shown model answers to answerable questions that are not correct;
+- model_short_quoted: shown model answers whose own sentences failed the check (or were none), so
+  the model's short answer is shown with the source sentence that holds it;
 - seconds_per_answer: mean wall time per question (reported for every pipeline).
 """
 
@@ -40,6 +43,7 @@ from pydantic import BaseModel, Field, ValidationError
 
 from bot.answering.answer import Answer
 from bot.answering.citations import MARKER
+from bot.answering.generative import QUOTED_SHORT
 from bot.answering.verify import numbers, numbers_with_text
 from bot.errors import UsageError
 
@@ -48,7 +52,7 @@ METRIC_KEYS = ("n", "n_answerable", "n_unanswerable", "hit@1", "hit@5", "mrr@10"
                "answer_accuracy", "short_answer_accuracy", "exact_match", "f1",
                "abstain_accuracy", "citation_accuracy", "latency_ms_p50", "latency_ms_p95",
                "model_verified_share", "model_fallbacks", "model_unsupported_numbers",
-               "seconds_per_answer")
+               "model_shown_wrong", "model_short_quoted", "seconds_per_answer")
 _PUNCTUATION = set(string.punctuation) | set("“”‘’–—…")
 _ARTICLES = re.compile(r"\b(a|an|the)\b")
 
@@ -232,11 +236,16 @@ def model_figures(rows: list[Scored]) -> dict:
     answers = [s.response.answer for s in rows]
     if all(a.answered_by == "extractive" and a.verified for a in answers):
         return dict.fromkeys(("model_verified_share", "model_fallbacks",
-                              "model_unsupported_numbers"))
+                              "model_unsupported_numbers", "model_shown_wrong",
+                              "model_short_quoted"))
     shown = [a for a in answers if not a.abstained]
     return {"model_verified_share": _mean([shows_model(a) for a in shown]),
             "model_fallbacks": sum(not a.verified for a in answers),
-            "model_unsupported_numbers": sum(bool(s.unsupported) for s in rows)}
+            "model_unsupported_numbers": sum(bool(s.unsupported) for s in rows),
+            "model_shown_wrong": sum(shows_model(s.response.answer) and s.correct is False
+                                     for s in rows),
+            "model_short_quoted": sum(shows_model(a) and any(QUOTED_SHORT in w for w in a.warnings)
+                                      for a in answers)}
 
 
 def run_pipeline(respond: Callable[[EvalQuestion], Response], questions: list[EvalQuestion],
