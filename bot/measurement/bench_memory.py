@@ -29,17 +29,21 @@ from pathlib import Path
 
 import numpy as np
 
+from bot.measurement.bench_scale import MODES
+
 Report = Callable[[str], None]
 PER_FILE = 200            # synthetic articles per JSONL file
 HNSW_BYTES = 384 * 4 + 2 * 16 * 4  # float32 vector plus level-0 links (M=16) per chunk, at least
 
 
-def bench_memory(sizes: list[int], corpus: Path, report: Report) -> dict:
-    """Peak RSS of `newsbot index` over each size, embedded and on a server; {"runs": [...]}."""
+def bench_memory(sizes: list[int], corpus: Path, report: Report,
+                 modes: tuple[str, ...] = MODES) -> dict:
+    """Peak RSS of `newsbot index` over each size, in each mode (embedded, on a server);
+    {"runs": [...]}."""
     from bot.measurement.bench_scale import _maybe_server
 
     runs = []
-    for mode in ("embedded", "server"):
+    for mode in modes:
         for n in sizes:
             with tempfile.TemporaryDirectory(prefix=f"newsbot-memory-{mode}-") as tmp:
                 folder = synthesize(corpus, n, Path(tmp) / "articles")
@@ -138,7 +142,7 @@ def growth_lines(runs: list[dict]) -> list[str]:
     """Per mode: largest over smallest size, in articles, chunks and peak RSS, and MB per 1k
     chunks; then what the embedded indexer grows by beyond the server-mode one."""
     lines, slopes = [], {}
-    for mode in ("embedded", "server"):
+    for mode in MODES:
         mine = sorted((r for r in runs if r["mode"] == mode), key=lambda r: r["articles"])
         if len(mine) < 2:
             continue

@@ -111,7 +111,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="instead: synthetic indexes of N chunks, embedded and on a chroma run "
                         "server (start-up, RSS, warm latency, freshness)")
     p.add_argument("--mode", choices=["embedded", "server"], action="append", dest="modes",
-                   help="with --scale: only this mode (repeatable; default both)")
+                   help="with --scale or --memory: only this mode (repeatable; default both)")
     p.add_argument("--memory", type=int, nargs="*", metavar="N", help=(
         "instead: peak RSS of `newsbot index` over N synthetic articles (default 1000 10000), "
         "embedded and on a chroma run server"))
@@ -306,7 +306,8 @@ def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
         elif args.soak:
             figures = bench_soak(args.soak, args.corpus, report)
         else:
-            figures = bench_memory(args.memory or [1000, 10000], args.corpus, report)
+            figures = bench_memory(args.memory or [1000, 10000], args.corpus, report,
+                                   modes=tuple(args.modes or ("embedded", "server")))
         if args.json:
             print(json.dumps(figures))
         return 0
