@@ -117,6 +117,13 @@ def test_a_short_answer_that_only_cites_a_source_is_shown_with_the_sentence_hold
                                "source sentence that holds it."]
 
 
+def test_a_sentence_written_as_the_short_answer_gives_the_number_it_names(seed_home, embedder):
+    reply = "Short answer: About 28,500 US troops remain in Korea today.\n\nSource: [1]"
+    answer = llm_answerer(seed_home, embedder, fake(reply)).answer(HEADLINE)
+    assert answer.short_answer == "About 28,500" and answer.answer == f"{TROOPS_QUOTE} [1]"
+    assert answer.answered_by == MODEL_ID and answer.verified
+
+
 def test_unsupported_sentences_are_not_shown_beside_a_short_answer_the_sources_hold(
         seed_home, embedder):
     reply = "Short answer: About 28,500\nAbout 28,500 US troops and 90 warships are in Korea."

@@ -15,6 +15,7 @@ import logging
 from collections.abc import Callable
 from datetime import date
 
+from langchain_core.documents import Document
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage
 from langchain_core.prompts import ChatPromptTemplate
@@ -23,7 +24,7 @@ from bot.answering.answer import condense
 from bot.answering.citations import MARKER, markers, number_sources
 from bot.answering.extractive import (MAX_ANSWER_CHARS, Draft, ExtractiveAnswerer, content_terms,
                                       shorten)
-from bot.answering.short_answer import MAX_WORDS, short_from_text
+from bot.answering.short_answer import MAX_WORDS, kind_span, short_from_text
 from bot.answering.verify import (attribute, check_answer, check_short_answer, is_abstention,
                                   quote_for_short, split_short_answer, strip_scaffolding)
 from index.chunking import split_sentences
@@ -66,30 +67,41 @@ class GenerativeAnswerer:
                                            f"failed ({_describe(exc)})."])
         if is_abstention(text):
             return Draft(text="", abstained=True, answered_by=self.model_id)
-        short, body = split_short_answer(text)
-        if short and len(short.split()) > MAX_WORDS:  # a sentence is no short answer
-            short = None
+        question = inputs.get("query") or inputs["question"]
+        written, body = split_short_answer(text)
+        short = written if written and len(written.split()) <= MAX_WORDS else None
         cited, body = strip_scaffolding(body)
         failures = ["the reply states nothing but its short answer"]
         if MARKER.sub("", body).strip(" .\n"):
             check = check_answer(attribute(body, docs), docs)
             failures = check.failures + check_short_answer(short, check.text, docs)
-            if not failures:
-                question = inputs.get("query") or inputs["question"]
+            if not failures:  # no short answer line, or a sentence: what the answer names
                 short = short or short_from_text(question, MARKER.sub("", check.text))
                 return Draft(text=within_limit(check.text), quotes=check.quotes,
                              answered_by=self.model_id, short_answer=short)
-        held = quote_for_short(short, cited or markers(body), docs)
-        if held is not None:  # the model's short answer, shown with the source's own sentence
-            n, quote = held
-            return Draft(text=f"{shorten(quote)} [{n}]", quotes={n: quote},
-                         answered_by=self.model_id,
-                         short_answer=short, warnings=[
-                             f"The sentences from {self.model_id} are not shown ({failures[0]}); "
-                             f"{QUOTED_SHORT}"])
+        proved = self.with_proof(question, written, short, cited or markers(body), docs)
+        if proved is not None:
+            return proved.model_copy(update={"warnings": [
+                f"The sentences from {self.model_id} are not shown ({failures[0]}); "
+                f"{QUOTED_SHORT}"]})
         log.info("answer from %s failed %d checks", self.model_id, len(failures))
         return self.fall_back(quoted, [f"The answer from {self.model_id} failed the citation "
                                        f"check and is not shown: {f}." for f in failures])
+
+    def with_proof(self, question: str, written: str | None, short: str | None,
+                   cited: list[int], docs: list[Document]) -> Draft | None:
+        """The model's short answer, quoted with the one source sentence that holds it; a
+        sentence written as the short answer gives the thing of the asked-for kind it names
+        ("The Avalanche won the Cup." -> "The Avalanche"). None when no sentence holds it."""
+        held = quote_for_short(short, cited, docs)
+        if held is None and written:
+            short = kind_span(question, written)
+            held = quote_for_short(short, cited, docs)
+        if held is None:
+            return None
+        n, quote = held
+        return Draft(text=f"{shorten(quote)} [{n}]", quotes={n: quote}, short_answer=short,
+                     answered_by=self.model_id)
 
     def messages(self, inputs: dict) -> list[BaseMessage]:
         """The rendered prompt: system rules with the day the question is asked (as_of, which an

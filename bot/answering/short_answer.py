@@ -67,13 +67,20 @@ def choose_short_answer(question: str, ranked: list[tuple[float, int, dict]],
 def short_from_text(question: str, text: str) -> str:
     """The short answer a written answer gives: its first span of the asked-for kind that the
     question does not name, else its phrase that the question lacks."""
+    return kind_span(question, text) or new_phrase(text, content_terms(question))
+
+
+def kind_span(question: str, text: str) -> str | None:
+    """The first span of text of the kind the question asks for (a number, a date, a name ...)
+    that the question does not already name; None when the question asks for no kind or text
+    has none."""
     terms = content_terms(question)
     kind = answer_kind(question)
     for span in find_spans(text, kind) if kind else []:
         own = content_terms(span)
         if len(span.split()) <= MAX_WORDS and not (own and own <= terms):
             return span
-    return new_phrase(text, terms)
+    return None
 
 
 def candidate_texts(ranked: list[tuple[float, int, dict]], docs: list[Document],
