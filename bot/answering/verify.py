@@ -9,6 +9,7 @@ else is a failure, and the caller shows the extractive answer instead.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 from langchain_core.documents import Document
 from pydantic import BaseModel, Field
@@ -135,13 +136,8 @@ def sole_source(claim: str, docs: list[Document]) -> int | None:
     next to a report) are not a claim the source makes.
     """
     claim = _LEAD_IN.sub("", claim)
-    key, wanted = key_terms(claim), numbers(claim)
-    if not key:
-        return None
-    for n, doc in enumerate(docs, start=1):
-        if any(key <= content_terms(t) and wanted <= numbers(t) for t in claim_texts(doc)):
-            return n
-    return None
+    held = holder(claim, range(1, len(docs) + 1), docs) if key_terms(claim) else None
+    return held[0] if held else None
 
 
 def claim_texts(doc: Document) -> list[str]:
@@ -160,11 +156,17 @@ def quote_for_short(short: str | None, cited: list[int],
     """
     if not short:
         return None
-    key, wanted = key_terms(short), numbers(short)
-    if not key and not wanted:
-        return None
     order = [n for n in cited if 1 <= n <= len(docs)]
     order += [n for n in range(1, len(docs) + 1) if n not in order]
+    return holder(short, order, docs)
+
+
+def holder(claim: str, order: Iterable[int], docs: list[Document]) -> tuple[int, str] | None:
+    """(n, text): the first sentence or headline, of the docs in order (1-based), holding every
+    number and key word of claim; None if none does, or claim has neither."""
+    key, wanted = key_terms(claim), numbers(claim)
+    if not key and not wanted:
+        return None
     for n in order:
         for text in claim_texts(docs[n - 1]):
             if text and key <= content_terms(text) and wanted <= numbers(text):
