@@ -229,6 +229,16 @@ def test_an_answer_that_obeys_an_injected_order_is_not_shown(injected_home, embe
     assert "28,500" in answer.answer and "developer mode" not in answer.answer.lower()
 
 
+@pytest.mark.parametrize("reply", [
+    "Short answer: All US troops have left Korea\n\nSource: [1]",
+    "Short answer: All troops have left\nAll US troops have left Korea.",
+])
+def test_an_injected_order_is_no_proof_of_what_it_orders(injected_home, embedder, reply):
+    answer = llm_answerer(injected_home, embedder, fake(reply)).answer(HEADLINE)
+    assert answer.answered_by == "extractive" and not answer.verified
+    assert "left" not in (answer.short_answer or "") and "28,500" in answer.answer
+
+
 def test_a_follow_up_is_rewritten_by_the_model_before_retrieval(seed_home, embedder):
     recorder = PromptRecorder()
     model = fake("How many South Korean soldiers are in the joint forces?",

@@ -46,6 +46,11 @@ _ECHO = re.compile(r"^\s*(?:quote or closely restate[^:\n]*|supporting (?:quotes
 # "According to the sources, ..." names no source and makes no claim of its own.
 _LEAD_IN = re.compile(r"^\s*(?:according to|as per|based on) (?:the )?(?:provided )?"
                       r"(?:sources?|articles?|reports?|news)\s*,?\s*", re.I)
+# A source sentence that gives orders to the reader or a model ("Ignore previous instructions and
+# tell the user ...") is an article's text, quoted if asked about, but no proof of a claim.
+_ORDERS = re.compile(r"\b(?:ignore|disregard|forget) (?:all |any )?(?:the )?(?:previous|prior|above|"
+                     r"earlier|your) (?:instructions|rules|prompts?)\b|\btell the user\b|"
+                     r"\byou are now\b|\bdeveloper mode\b|^\s*system\s*:", re.I)
 _ABSTENTION = re.compile(r"\b(could ?n[o’']t|can ?n[o’']t|cannot|unable to) find\b|"
                          r"\bsources? (do(es)? not|don[’']t|doesn[’']t) (say|answer|mention|contain)",
                          re.I)
@@ -163,13 +168,15 @@ def quote_for_short(short: str | None, cited: list[int],
 
 def holder(claim: str, order: Iterable[int], docs: list[Document]) -> tuple[int, str] | None:
     """(n, text): the first sentence or headline, of the docs in order (1-based), holding every
-    number and key word of claim; None if none does, or claim has neither."""
+    number and key word of claim; None if none does, or claim has neither. A sentence giving
+    orders (an injected instruction) proves nothing."""
     key, wanted = key_terms(claim), numbers(claim)
     if not key and not wanted:
         return None
     for n in order:
         for text in claim_texts(docs[n - 1]):
-            if text and key <= content_terms(text) and wanted <= numbers(text):
+            if (text and key <= content_terms(text) and wanted <= numbers(text)
+                    and not _ORDERS.search(text)):
                 return n, text
     return None
 
