@@ -105,6 +105,15 @@ def test_a_short_answer_the_sources_do_not_hold_fails_the_check(seed_home, embed
     assert "the short answer is not in the sources the answer cites" in answer.warnings[0]
 
 
+def test_an_answer_that_does_not_state_its_short_answer_is_led_by_the_sentence_that_does(
+        seed_home, embedder):
+    reply = "Short answer: About 28,500\nThey are stationed in South Korea [1]."
+    answer = llm_answerer(seed_home, embedder, fake(reply)).answer(HEADLINE)
+    assert answer.answer == f"{TROOPS_QUOTE} [1] They are stationed in South Korea [1]."
+    assert answer.short_answer == "About 28,500" and answer.verified
+    assert answer.answered_by == MODEL_ID and answer.warnings == []
+
+
 def test_a_short_answer_that_only_cites_a_source_is_shown_with_the_sentence_holding_it(
         seed_home, embedder):
     answer = llm_answerer(seed_home, embedder, fake("Short answer: About 28,500\n\nSource: [1]")

@@ -25,8 +25,9 @@ from bot.answering.citations import MARKER, markers, number_sources
 from bot.answering.extractive import (MAX_ANSWER_CHARS, Draft, ExtractiveAnswerer, content_terms,
                                       shorten)
 from bot.answering.short_answer import MAX_WORDS, kind_span, short_from_text
-from bot.answering.verify import (attribute, check_answer, check_short_answer, is_abstention,
-                                  quote_for_short, split_short_answer, strip_scaffolding)
+from bot.answering.verify import (attribute, check_answer, check_short_answer, holds,
+                                  is_abstention, quote_for_short, split_short_answer,
+                                  strip_scaffolding)
 from index.chunking import split_sentences
 from prompts import load_prompt
 
@@ -77,8 +78,7 @@ class GenerativeAnswerer:
             failures = check.failures + check_short_answer(short, check.text, docs)
             if not failures:  # no short answer line, or a sentence: what the answer names
                 short = short or short_from_text(question, MARKER.sub("", check.text))
-                return Draft(text=within_limit(check.text), quotes=check.quotes,
-                             answered_by=self.model_id, short_answer=short)
+                return self.shown(check.text, check.quotes, short, docs)
         proved = self.with_proof(question, written, short, cited or markers(body), docs)
         if proved is not None:
             return proved.model_copy(update={"warnings": [
@@ -87,6 +87,19 @@ class GenerativeAnswerer:
         log.info("answer from %s failed %d checks", self.model_id, len(failures))
         return self.fall_back(quoted, [f"The answer from {self.model_id} failed the citation "
                                        f"check and is not shown: {f}." for f in failures])
+
+    def shown(self, text: str, quotes: dict[int, str], short: str | None,
+              docs: list[Document]) -> Draft:
+        """The checked answer, led by the source sentence that holds its short answer when the
+        model's sentences do not state it (so the proof of the short answer is on show)."""
+        if short and not holds(MARKER.sub("", text), short):
+            held = quote_for_short(short, markers(text), docs)
+            if held is not None:
+                n, quote = held
+                text = f"{quote} [{n}] {text}"
+                quotes = {n: quote, **quotes}
+        return Draft(text=within_limit(text), quotes=quotes, answered_by=self.model_id,
+                     short_answer=short)
 
     def with_proof(self, question: str, written: str | None, short: str | None,
                    cited: list[int], docs: list[Document]) -> Draft | None:

@@ -170,15 +170,18 @@ def holder(claim: str, order: Iterable[int], docs: list[Document]) -> tuple[int,
     """(n, text): the first sentence or headline, of the docs in order (1-based), holding every
     number and key word of claim; None if none does, or claim has neither. A sentence giving
     orders (an injected instruction) proves nothing."""
-    key, wanted = key_terms(claim), numbers(claim)
-    if not key and not wanted:
+    if not key_terms(claim) and not numbers(claim):
         return None
     for n in order:
         for text in claim_texts(docs[n - 1]):
-            if (text and key <= content_terms(text) and wanted <= numbers(text)
-                    and not _ORDERS.search(text)):
+            if text and holds(text, claim) and not _ORDERS.search(text):
                 return n, text
     return None
+
+
+def holds(text: str, claim: str) -> bool:
+    """True when text has every number and key word of claim."""
+    return key_terms(claim) <= content_terms(text) and numbers(claim) <= numbers(text)
 
 
 def strip_scaffolding(body: str) -> tuple[list[int], str]:
