@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from bot.measurement.bench_memory import HNSW_BYTES, child_env, sentence_pool, status_of
+from bot.measurement.bench_scale import MODES
 from bot.measurement.bench_scale import _rss_mb as rss_mb
 from bot.measurement.newsroom import Site, publish, rss_feed, xml
 
@@ -36,12 +37,13 @@ SAMPLE_S = 3.0
 WARMUP = 0.25
 
 
-def bench_soak(seconds: float, corpus: Path, report: Report) -> dict:
+def bench_soak(seconds: float, corpus: Path, report: Report,
+               modes: tuple[str, ...] = MODES) -> dict:
     """A watch child for `seconds` in each mode; {"runs": [...]} with slopes per mode."""
     from bot.measurement.bench_scale import _maybe_server
 
     runs = []
-    for mode in ("embedded", "server"):
+    for mode in modes:
         with tempfile.TemporaryDirectory(prefix=f"newsbot-soak-{mode}-") as tmp:
             with _maybe_server(mode, Path(tmp) / "chroma-server") as (url, _):
                 env = child_env(Path(tmp) / "home", url)

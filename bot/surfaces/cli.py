@@ -111,7 +111,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="instead: synthetic indexes of N chunks, embedded and on a chroma run "
                         "server (start-up, RSS, warm latency, freshness)")
     p.add_argument("--mode", choices=["embedded", "server"], action="append", dest="modes",
-                   help="with --scale or --memory: only this mode (repeatable; default both)")
+                   help="with --scale, --memory or --soak: only this mode (repeatable; default "
+                        "both)")
     p.add_argument("--memory", type=int, nargs="*", metavar="N", help=(
         "instead: peak RSS of `newsbot index` over N synthetic articles (default 1000 10000), "
         "embedded and on a chroma run server"))
@@ -296,18 +297,18 @@ def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
 
     if args.scale or args.memory is not None or args.soak:
         from bot.measurement.bench_memory import bench_memory
-        from bot.measurement.bench_scale import bench_scale
+        from bot.measurement.bench_scale import MODES, bench_scale
         from bot.measurement.bench_soak import bench_soak
 
         report = lambda line: console().print(line, highlight=False)  # noqa: E731
+        modes = tuple(args.modes or MODES)
         if args.scale:
             figures = bench_scale(args.scale, args.corpus, args.questions, report=report,
-                                  modes=tuple(args.modes or ("embedded", "server")))
+                                  modes=modes)
         elif args.soak:
-            figures = bench_soak(args.soak, args.corpus, report)
+            figures = bench_soak(args.soak, args.corpus, report, modes=modes)
         else:
-            figures = bench_memory(args.memory or [1000, 10000], args.corpus, report,
-                                   modes=tuple(args.modes or ("embedded", "server")))
+            figures = bench_memory(args.memory or [1000, 10000], args.corpus, report, modes=modes)
         if args.json:
             print(json.dumps(figures))
         return 0
