@@ -52,6 +52,7 @@ def test_eval_json_reports_both_pipelines_and_writes_rows(tmp_path, monkeypatch,
     assert result["hit@1"] == 1.0 and result["answer_accuracy"] == 1.0
     assert result["abstain_accuracy"] == 1.0 and result["citation_accuracy"] == 1.0
     assert result["baseline"]["abstain_accuracy"] == 0.0  # the baseline never abstains
+    assert result["baseline"]["model_verified_share"] is None  # nor has it a model
     rows = [json.loads(line) for line in (tmp_path / "out" / "newsbot.jsonl").open()]
     assert [r["id"] for r in rows] == ["q1", "q2", "q3"]
     assert rows[0]["correct"] is True and "28,500" in rows[0]["answer"]

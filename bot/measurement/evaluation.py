@@ -53,6 +53,7 @@ METRIC_KEYS = ("n", "n_answerable", "n_unanswerable", "hit@1", "hit@5", "mrr@10"
                "abstain_accuracy", "citation_accuracy", "latency_ms_p50", "latency_ms_p95",
                "model_verified_share", "model_fallbacks", "model_unsupported_numbers",
                "model_shown_wrong", "model_short_quoted", "seconds_per_answer")
+NO_MODEL = {"extractive", "baseline"}  # answerers that write no text of their own
 _PUNCTUATION = set(string.punctuation) | set("“”‘’–—…")
 _ARTICLES = re.compile(r"\b(a|an|the)\b")
 
@@ -170,7 +171,7 @@ def grade(q: EvalQuestion, r: Response, article_text: Callable[[str], str]) -> S
 
 def shows_model(a: Answer) -> bool:
     """The answer shown is a model's own text that passed the citation check."""
-    return a.answered_by != "extractive" and a.verified and not a.abstained
+    return a.answered_by not in NO_MODEL and a.verified and not a.abstained
 
 
 def unsupported_numbers(a: Answer, article_text: Callable[[str], str]) -> list[str]:
@@ -234,7 +235,7 @@ def summarize(rows: list[Scored]) -> dict:
 def model_figures(rows: list[Scored]) -> dict:
     """How far a model's own text was shown; None for a run without a model."""
     answers = [s.response.answer for s in rows]
-    if all(a.answered_by == "extractive" and a.verified for a in answers):
+    if all(a.answered_by in NO_MODEL and a.verified for a in answers):
         return dict.fromkeys(("model_verified_share", "model_fallbacks",
                               "model_unsupported_numbers", "model_shown_wrong",
                               "model_short_quoted"))
