@@ -96,7 +96,7 @@ class GenerativeAnswerer:
             held = quote_for_short(short, markers(text), docs)
             if held is not None:
                 n, quote = held
-                text = f"{quote} [{n}] {text}"
+                text = f"{shorten(quote)} [{n}] {text}"
                 quotes = {n: quote, **quotes}
         return Draft(text=within_limit(text), quotes=quotes, answered_by=self.model_id,
                      short_answer=short)
