@@ -120,3 +120,13 @@ def test_replies_file_lets_a_second_eval_recheck_without_the_model(tmp_path, mon
         assert json.loads(capsys.readouterr().out)["model_fallbacks"] == 1
     finally:
         set_llm_cache(None)  # the cache is process-wide; other tests must not read it
+
+
+def test_a_replies_path_that_cannot_hold_a_file_is_a_one_line_error(tmp_path, capsys):
+    corpus = _write_jsonl(tmp_path / "articles.jsonl", ARTICLES)
+    questions = _write_jsonl(tmp_path / "questions.jsonl", QUESTIONS)
+    assert main(["eval", "--corpus", str(corpus), "--questions", str(questions),
+                 "--replies", str(tmp_path)]) == 2  # a folder
+    err = capsys.readouterr().err
+    assert err.startswith(f"newsbot: --replies {tmp_path}: not a replies file")
+    assert len(err.splitlines()) == 1 and "Traceback" not in err

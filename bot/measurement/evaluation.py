@@ -14,7 +14,8 @@ Scoring (see ../shared/eval/README.md):
 When a model writes the answers (`--llm`), more figures say how far its text was shown
 (they are None for the extractive step and the baseline, which have no model):
 - model_verified_share: of the answers shown (not abstaining), the share that are the model's
-  own text, passed by the citation check (answered_by is the model, verified);
+  answer passed by the citation check (answered_by is the model, verified): its own sentences,
+  or its short answer with the source sentence that holds it;
 - model_fallbacks: answers whose model text failed the check (or whose model failed), so the
   extractive answer (or an abstention) was shown instead (verified false);
 - model_unsupported_numbers: shown model answers stating a number (in the answer or the short
@@ -170,7 +171,7 @@ def grade(q: EvalQuestion, r: Response, article_text: Callable[[str], str]) -> S
 
 
 def shows_model(a: Answer) -> bool:
-    """The answer shown is a model's own text that passed the citation check."""
+    """The answer shown is a model's answer that passed the citation check."""
     return a.answered_by not in NO_MODEL and a.verified and not a.abstained
 
 

@@ -19,6 +19,8 @@ from langchain_core.globals import set_llm_cache
 from langchain_core.messages import AIMessage
 from langchain_core.outputs import ChatGeneration, Generation
 
+from bot.errors import UsageError
+
 _SCHEMA = "CREATE TABLE IF NOT EXISTS replies (prompt TEXT, llm TEXT, reply TEXT, " \
           "PRIMARY KEY (prompt, llm))"
 
@@ -67,7 +69,11 @@ def model_key(llm_string: str) -> str:
 
 
 def use_reply_cache(path: Path) -> ReplyCache:
-    """Put a ReplyCache at path in front of every chat model in this process."""
-    cache = ReplyCache(path)
+    """Put a ReplyCache at path in front of every chat model in this process; a path that
+    cannot hold one is a UsageError (one line)."""
+    try:
+        cache = ReplyCache(path)
+    except (sqlite3.Error, OSError) as exc:
+        raise UsageError(f"--replies {path}: not a replies file ({exc})") from exc
     set_llm_cache(cache)
     return cache
