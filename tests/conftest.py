@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,13 @@ from langchain_core.embeddings import DeterministicFakeEmbedding
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+# A shell without job control starts background commands with SIGINT ignored, and a child inherits
+# an ignored signal: every bot process a test starts would then shrug off the Ctrl-C (SIGINT)
+# that tests send to stop it cleanly. Tests stop processes as a terminal would, however the
+# suite itself was launched.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
