@@ -4,9 +4,10 @@ The extractive answer is made first: where it abstains (no source close enough),
 not asked, so both steps abstain at the same operating point.
 
 A drop-in for the extractive step: {"question", "query", "history", "docs", "on_token"} -> Draft.
-The model's text reaches the Answer only when bot.answering.verify passes it. Otherwise the Draft is the
-extractive one, and its warnings say what failed; a model that cannot be reached is handled the
-same way, so a question still gets an answer.
+The model's sentences reach the Answer only when bot.answering.verify passes them. Otherwise its
+short answer may, quoted with the one source sentence that holds it (a warning says so); failing
+that the Draft is the extractive one, and its warnings say what failed. A model that cannot be
+reached is handled the same way, so a question still gets an answer.
 """
 
 from __future__ import annotations

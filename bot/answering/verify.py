@@ -3,7 +3,8 @@
 A model's answer is split into sentences. Each sentence must cite at least one retrieved source
 as [n]; every [n] must be a retrieved source; every number it states must occur in the sources it
 cites (28,500 = 28500 = 28.5 thousand); and most of its key words must occur there too. Anything
-else is a failure, and the caller shows the extractive answer instead.
+else is a failure. The caller may then still show the model's short answer, but only quoted with
+the one source sentence that holds all of it (quote_for_short); otherwise the extractive answer.
 """
 
 from __future__ import annotations
