@@ -85,6 +85,37 @@ def test_markers_are_normalised_before_checking():
         "Troops are there [1]. Budget [1][2].")
 
 
+def test_a_marker_after_a_closing_quote_stays_with_its_sentence():
+    crisis = [doc("A report from the National Taxpayer Advocate called the situation a “crisis.”",
+                  title="IRS backlog")]
+    claim = 'A report from the National Taxpayer Advocate called the situation a "crisis."'
+    assert normalise_markers(f"{claim} [1] Next [1].") == (
+        'A report from the National Taxpayer Advocate called the situation a "crisis" [1]. '
+        "Next [1].")
+    assert check_answer(attribute(claim, crisis), crisis).passed
+
+
+@pytest.mark.parametrize("source, claim", [
+    ("The Internal Revenue Service will clear its backlog this week.",
+     "The IRS will clear its backlog this week."),
+    ("The IRS will clear its backlog this week.",
+     "The Internal Revenue Service will clear its backlog this week."),
+    ("The US Centers for Disease Control and Prevention activated its center.",
+     "The CDC activated its center."),
+])
+def test_a_name_and_its_acronym_stand_for_each_other(source, claim):
+    docs = [doc(source, title="Agency news")]
+    assert attribute(claim, docs) == claim.removesuffix(".") + " [1]."
+    assert check_answer(attribute(claim, docs), docs).passed
+
+
+def test_an_acronym_the_source_does_not_spell_out_is_not_held():
+    docs = [doc("The Internal Revenue Service will clear its backlog this week.", title="Taxes")]
+    claim = "The FBI will clear its backlog this week."
+    assert attribute(claim, docs) == claim
+    assert not check_answer(attribute(claim, docs), docs).passed
+
+
 def test_an_explicit_no_answer_is_an_abstention_only_without_citations():
     assert is_abstention("I couldn't find that in the sources.")
     assert is_abstention("The sources do not say who won.")

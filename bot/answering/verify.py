@@ -36,7 +36,7 @@ _DIGITS = re.compile(r"(?<![\w.,])(?P<int>\d{1,3}(?:,\d{3})+|\d+)(?:\.(?P<frac>\
                      re.I)
 _WORDS = re.compile(r"\b(?P<word>" + "|".join(_WORD_NUMBERS) + r")\b" + _SCALE, re.I)
 _MARKER_LIST = re.compile(r"\[(\d{1,3}(?:\s*,\s*\d{1,3})+)\]")
-_MARKERS_AFTER_STOP = re.compile(r"([.!?])((?:\s*\[\d{1,3}\])+)")
+_MARKERS_AFTER_STOP = re.compile(r"([.!?])([\"”’']*)((?:\s*\[\d{1,3}\])+)")
 _SHORT = re.compile(r"\s*\**short answer\**\s*:\s*\**(.+?)(?:\n|$)", re.I)
 # A line that only names sources ("Source: [1]", "Cited from sources [1] and [2].") holds no claim.
 _CITING_WORDS = {"source", "sources", "cited", "from", "and", "see", "according", "to", "in",
@@ -52,6 +52,10 @@ _LEAD_IN = re.compile(r"^\s*(?:according to|as per|based on) (?:the )?(?:provide
 _ORDERS = re.compile(r"\b(?:ignore|disregard|forget) (?:all |any )?(?:the )?(?:previous|prior|above|"
                      r"earlier|your) (?:instructions|rules|prompts?)\b|\btell the user\b|"
                      r"\byou are now\b|\bdeveloper mode\b|^\s*system\s*:", re.I)
+# Acronyms ("IRS", "CDC", "US") and the capitalised names they may stand for.
+_ACRONYM = re.compile(r"\b[A-Z]{2,6}\b")
+_NAME = re.compile(r"\b[A-Z][\w’'-]*(?:\s+(?:(?:of|for|and|the|on|&)\s+)*[A-Z][\w’'-]*)+")
+_NAME_GLUE = {"of", "for", "and", "the", "on", "&"}
 _ABSTENTION = re.compile(r"\b(could ?n[o’']t|can ?n[o’']t|cannot|unable to) find\b|"
                          r"\bsources? (do(es)? not|don[’']t|doesn[’']t) (say|answer|mention|contain)",
                          re.I)
@@ -105,7 +109,7 @@ def check_sentence(i: int, sentence: str, docs: list[Document],
         failures.append(f"sentence {i} gives {_count(len(wrong), 'number')} that the source it "
                         f"cites ({names}) does not contain")
     key = key_terms(claim)
-    missing = key - content_terms(source)
+    missing = unmatched(claim, source)
     if key and len(missing) / len(key) > 1 - MIN_TERM_SHARE:
         failures.append(f"sentence {i} shares too few words with the source it cites ({names}): "
                         f"{len(key) - len(missing)} of {len(key)}")
@@ -182,7 +186,7 @@ def holder(claim: str, order: Iterable[int], docs: list[Document]) -> tuple[int,
 
 def holds(text: str, claim: str) -> bool:
     """True when text has every number and key word of claim."""
-    return key_terms(claim) <= content_terms(text) and numbers(claim) <= numbers(text)
+    return not unmatched(claim, text) and numbers(claim) <= numbers(text)
 
 
 def strip_scaffolding(body: str) -> tuple[list[int], str]:
@@ -217,7 +221,7 @@ def check_short_answer(short: str | None, checked: str, docs: list[Document]) ->
         return []
     source = "\n".join(source_text(docs[n - 1]) for n in cited)
     key = key_terms(short)
-    missing = key - content_terms(source)
+    missing = unmatched(short, source)
     if not numbers(short) <= numbers(source) or (
             key and len(missing) / len(key) > 1 - MIN_TERM_SHARE):
         return ["the short answer is not in the sources the answer cites"]
@@ -225,10 +229,12 @@ def check_short_answer(short: str | None, checked: str, docs: list[Document]) ->
 
 
 def normalise_markers(text: str) -> str:
-    """"[1, 2]" -> "[1][2]", and a marker after the full stop moves before it: "x. [1]" -> "x [1]."."""
+    """"[1, 2]" -> "[1][2]", and a marker after the full stop moves before it: "x. [1]" -> "x [1].",
+    'a "crisis." [1]' -> 'a "crisis" [1].'."""
     text = _MARKER_LIST.sub(lambda m: "".join(f"[{n.strip()}]" for n in m.group(1).split(",")),
                             text)
-    text = _MARKERS_AFTER_STOP.sub(lambda m: f" {m.group(2).strip()}{m.group(1)}", text)
+    text = _MARKERS_AFTER_STOP.sub(lambda m: f"{m.group(2)} {m.group(3).strip()}{m.group(1)}",
+                                   text)
     return re.sub(r"(\])\s+(\[)", r"\1\2", text).strip()
 
 
@@ -256,6 +262,39 @@ def numbers_with_text(text: str) -> list[tuple[str, float]]:
 def key_terms(text: str) -> set[str]:
     """The content words of a claim that its source should share (numbers are checked apart)."""
     return {t for t in content_terms(text) if not t[0].isdigit()}
+
+
+def unmatched(claim: str, text: str) -> set[str]:
+    """The key terms of claim that text lacks. A name and its acronym stand for each other:
+    "IRS" in the claim is held by "Internal Revenue Service" in text, and the other way round."""
+    missing = key_terms(claim) - content_terms(text)
+    if not missing:
+        return missing
+    spelled = initials(text)
+    missing -= {t for a in _ACRONYM.findall(claim) if a.lower() in spelled
+                for t in content_terms(a)}
+    short_forms = {a.lower() for a in _ACRONYM.findall(text)}
+    for words in name_runs(claim):
+        if "".join(w[0] for w in words).lower() in short_forms:
+            missing -= content_terms(" ".join(words))
+    return missing
+
+
+def initials(text: str) -> set[str]:
+    """The acronyms that text's names spell: "Internal Revenue Service" -> "irs"; every run of
+    a name's words counts ("US Centers for Disease Control" -> "cdc")."""
+    return {"".join(w[0] for w in words).lower() for words in name_runs(text)}
+
+
+def name_runs(text: str) -> list[list[str]]:
+    """Every run of two or more consecutive words of each capitalised name in text, without
+    its small words ("Centers for Disease Control" -> [Centers, Disease], [Disease, Control],
+    [Centers, Disease, Control])."""
+    runs = []
+    for match in _NAME.finditer(text):
+        words = [w for w in match.group().split() if w.lower() not in _NAME_GLUE]
+        runs += [words[i:j] for i in range(len(words)) for j in range(i + 2, len(words) + 1)]
+    return runs
 
 
 def source_text(doc: Document) -> str:
