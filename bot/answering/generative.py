@@ -27,8 +27,8 @@ from bot.answering.extractive import (MAX_ANSWER_CHARS, Draft, ExtractiveAnswere
                                       shorten)
 from bot.answering.short_answer import MAX_WORDS, kind_span, short_from_text
 from bot.answering.verify import (attribute, check_answer, check_short_answer, holds,
-                                  is_abstention, quote_for_short, split_short_answer,
-                                  strip_scaffolding)
+                                  is_abstention, quote_for_short, sole_source,
+                                  split_short_answer, strip_scaffolding)
 from index.chunking import split_sentences
 from prompts import load_prompt
 
@@ -72,6 +72,9 @@ class GenerativeAnswerer:
         question = inputs.get("query") or inputs["question"]
         written, body = split_short_answer(text)
         short = written if written and len(written.split()) <= MAX_WORDS else None
+        if written and short is None and written not in body and sole_source(written, docs):
+            stop = "" if written.endswith((".", "!", "?")) else "."  # a whole sentence on the
+            body = f"{written}{stop}\n{body}"  # short answer's line that one source holds
         cited, body = strip_scaffolding(body)
         failures = ["the reply states nothing but its short answer"]
         if MARKER.sub("", body).strip(" .\n"):
