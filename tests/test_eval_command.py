@@ -88,15 +88,20 @@ def test_eval_with_a_missing_corpus_is_a_one_line_error(tmp_path, capsys):
     assert "no such" in capsys.readouterr().err
 
 
-def test_replies_file_lets_a_second_eval_recheck_without_the_model(tmp_path, monkeypatch, capsys):
+def _model_eval_args(tmp_path, monkeypatch) -> list[str]:
+    """`newsbot eval` of the first question with an OpenAI-compatible model (set its URL)."""
     pytest.importorskip("langchain_openai")
     monkeypatch.setenv("NEWSBOT_HOME", str(tmp_path / "home"))
     monkeypatch.setenv("OPENAI_API_KEY", "x")
     corpus = _write_jsonl(tmp_path / "articles.jsonl", ARTICLES)
     questions = _write_jsonl(tmp_path / "questions.jsonl", QUESTIONS[:1])
+    return ["eval", "--corpus", str(corpus), "--questions", str(questions), "--json",
+            "--llm", "openai:any"]
+
+
+def test_replies_file_lets_a_second_eval_recheck_without_the_model(tmp_path, monkeypatch, capsys):
     replies = tmp_path / "replies.sqlite"
-    args = ["eval", "--corpus", str(corpus), "--questions", str(questions), "--json",
-            "--llm", "openai:any", "--replies", str(replies)]
+    args = [*_model_eval_args(tmp_path, monkeypatch), "--replies", str(replies)]
     try:
         with FakeOpenAI("Short answer: About 28,500\nAbout 28,500 American soldiers are "
                         "stationed in South Korea [1].") as server:
@@ -120,6 +125,19 @@ def test_replies_file_lets_a_second_eval_recheck_without_the_model(tmp_path, mon
         assert json.loads(capsys.readouterr().out)["model_fallbacks"] == 1
     finally:
         set_llm_cache(None)  # the cache is process-wide; other tests must not read it
+
+
+def test_today_is_the_day_a_question_without_a_date_is_asked(tmp_path, monkeypatch, capsys):
+    args = _model_eval_args(tmp_path, monkeypatch)
+    with FakeOpenAI("About 28,500 American soldiers are stationed in South Korea [1].") as server:
+        monkeypatch.setenv("OPENAI_BASE_URL", server.base_url)
+        assert main([*args, "--today", "2025-11-20"]) == 0
+    prompt = json.dumps(server.requests[0]["messages"])
+    assert "Today's date is 2025-11-20." in prompt
+    capsys.readouterr()
+    assert main([*args, "--today", "20 Nov"]) == 2
+    err = capsys.readouterr().err
+    assert "'20 Nov' is not a day written YYYY-MM-DD" in err and len(err.splitlines()) == 1
 
 
 def test_a_replies_path_that_cannot_hold_a_file_is_a_one_line_error(tmp_path, capsys):

@@ -41,12 +41,13 @@ class EvalResult:
 def evaluate(settings: Settings, corpus: Path, questions_path: Path, *, embedder: Embeddings,
              answerer_factory: Callable[..., Answerer], baseline: bool = False,
              limit: int | None = None, progress: Progress | None = None,
-             holdout_gold: bool = False) -> EvalResult:
+             holdout_gold: bool = False, today: date | None = None) -> EvalResult:
     """Run the eval end to end; the corpus is indexed into its own collection, reused if unchanged.
 
     With holdout_gold, each answerable question is asked with the articles that report its answer
     out of reach (bot.measurement.holdout) and graded as unanswerable: abstaining is right.
     answerer_factory(store, retriever=None) builds the answerer, around a given retriever if any.
+    today: the day a question without its own date is asked (default: the real today).
     """
     questions = load_questions(questions_path)[:limit]
     articles = load_corpus(corpus)
@@ -60,10 +61,10 @@ def evaluate(settings: Settings, corpus: Path, questions_path: Path, *, embedder
         answerer = answerer_factory(store, retriever)
         blocked = {q.id: held_out(q, texts) for q in questions if q.answers}
         questions = [as_unanswerable(q) for q in questions if q.answers]
-        ask = lambda q: respond(answerer, q, retriever, blocked[q.id])  # noqa: E731
+        ask = lambda q: respond(answerer, q, retriever, blocked[q.id], today)  # noqa: E731
     else:
         answerer = answerer_factory(store)
-        ask = lambda q: respond(answerer, q)  # noqa: E731
+        ask = lambda q: respond(answerer, q, today=today)  # noqa: E731
     rows = run_pipeline(ask, questions, lambda i: texts.get(i, ""), _stage(progress, "answering"))
     result = EvalResult(summarize(rows), rows)
     if baseline:
@@ -76,12 +77,13 @@ def evaluate(settings: Settings, corpus: Path, questions_path: Path, *, embedder
 
 
 def respond(answerer: Answerer, q: EvalQuestion, holdout: HoldoutRetriever | None = None,
-            blocked: set[str] | None = None) -> Response:
+            blocked: set[str] | None = None, today: date | None = None) -> Response:
     """newsbot's answer through the same chain as `newsbot ask`, plus its article ranking;
-    with a holdout retriever, the blocked articles are out of its reach."""
+    with a holdout retriever, the blocked articles are out of its reach. A question without a
+    date of its own is asked on `today` when given."""
     if holdout is not None:
         holdout.blocked = blocked or set()
-    as_of = as_of_date(q)
+    as_of = as_of_date(q) or today
     answer, ms = timed(lambda: answerer.answer(q.question, as_of=as_of))
     ranked = answerer.retriever.rank_articles(q.question, 10, as_of) if answerer.retriever else []
     return Response(answer, ranked, ms)

@@ -7,6 +7,7 @@ import json
 import logging
 import os
 import sys
+from datetime import date
 from pathlib import Path
 
 from bot.errors import NewsbotError, UsageError
@@ -98,6 +99,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--replies", type=Path, metavar="FILE",
                    help="with --llm: keep the model's replies in this SQLite file and reuse them "
                         "when the same prompt comes again (re-check answers without the model)")
+    p.add_argument("--today", type=iso_day, metavar="YYYY-MM-DD",
+                   help="the day a question without its own date is asked (default: today); "
+                        "keeps the prompt, and so --replies, the same on another day")
     add_llm_option(p)
     p.set_defaults(run=cmd_eval)
 
@@ -272,7 +276,7 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
                           answerer_factory=lambda store, retriever=None: build_answerer(
                               settings, store=store, embedder=embedder, retriever=retriever),
                           baseline=args.baseline, limit=args.limit, progress=progress,
-                          holdout_gold=args.holdout_gold)
+                          holdout_gold=args.holdout_gold, today=args.today)
     if args.out:
         write_rows(args.out, "newsbot", result.rows)
         if result.baseline_rows:
@@ -390,6 +394,14 @@ def path_argument(text: str) -> Path:
     if not text.strip():
         raise argparse.ArgumentTypeError("an empty path names no file or folder")
     return Path(text)
+
+
+def iso_day(text: str) -> date:
+    """An argparse type: a day written YYYY-MM-DD."""
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a day written YYYY-MM-DD") from None
 
 
 def port_number(text: str) -> int:
