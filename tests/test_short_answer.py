@@ -7,7 +7,7 @@ from langchain_core.documents import Document
 
 from bot.answering.extractive import ExtractiveAnswerer, rank_sentences
 from bot.answering.short_answer import choose_short_answer, new_phrase
-from bot.answering.spans import answer_kind
+from bot.answering.spans import answer_kind, find_spans
 from bot.answering.terms import content_terms
 
 
@@ -30,6 +30,9 @@ def _chunk(texts: list[str], *, article: str, title: str = "", score: float = 0.
     ("What country elected its first-ever leftist leader this week?", "place"),
     ("Which wildly popular show was recently green lit for a new season?", "title"),
     ("Which virus is spreading?", "name"),
+    ("Which two countries did NATO invite?", "place"),
+    ("Which companies cut jobs?", "org"),
+    ("Which series won?", "title"),
     ("Why did cities cancel fireworks?", None),
 ])
 def test_the_question_names_the_kind_of_answer(question, kind):
@@ -104,3 +107,53 @@ def test_a_short_answer_far_below_the_best_sentence_gives_way_when_both_cannot_b
                                docs)
     near_ranked = [(ranked[0][0], *ranked[0][1:]), (ranked[0][0] - 0.1, 1, ranked[1][2])]
     assert settle_short("When was the treaty signed?", near, near_ranked, docs) is near
+
+
+def _tagged(question: str, text: str, ents: list[tuple[str, str]]) -> str | None:
+    """The short answer from one retrieved sentence whose entities were tagged at ingest."""
+    docs = [_chunk([text], article="a")]
+    docs[0].metadata["sentences"][0]["ents"] = ents
+    short = choose_short_answer(question, rank_sentences(question, docs), docs)
+    return short.text if short else None
+
+
+def test_a_question_asking_for_several_things_gets_all_the_sentence_lists():
+    text = "NATO formally invited Sweden and Finland to join its alliance on Wednesday."
+    ents = [("NATO", "ORG"), ("Sweden", "GPE"), ("Finland", "GPE"), ("Wednesday", "DATE")]
+    assert _tagged("Which two countries did NATO formally invite?", text, ents) == (
+        "Sweden and Finland")
+    assert _tagged("Which country did NATO formally invite?", text, ents) == "Sweden"
+
+
+def test_a_name_mentioned_in_part_is_given_in_full():
+    question = "Which airline announced a deal to buy Spirit Airlines?"
+    docs = [_chunk(["JetBlue announced a deal to buy Spirit Airlines on Thursday.",
+                    "The offer from JetBlue Airways values Spirit at $3.8 billion."], article="a")]
+    docs[0].metadata["sentences"][0]["ents"] = [("JetBlue", "ORG"), ("Spirit Airlines", "ORG")]
+    docs[0].metadata["sentences"][1]["ents"] = [("JetBlue Airways", "ORG"), ("Spirit", "ORG")]
+    short = choose_short_answer(question, rank_sentences(question, docs), docs)
+    assert short.text == "JetBlue Airways" and short.text in short.quote
+
+
+def test_a_name_the_question_gives_as_an_acronym_is_no_answer():
+    text = "The first launch outside the United States was from Arnhem Space Centre in Australia."
+    ents = [("the United States", "GPE"), ("Australia", "GPE")]
+    assert _tagged("Which country saw the first launch outside the US?", text, ents) == (
+        "Australia")
+
+
+def test_how_many_years_is_answered_by_a_duration():
+    text = "Harris has been sentenced to 12 years in federal prison, prosecutors said."
+    ents = [("Harris", "PERSON"), ("12 years", "DATE")]
+    assert _tagged("How many years was his sentence?", text, ents) == "12 years"
+    assert _tagged("How old is he?", "A 17-year-old has become the youngest pilot.",
+                   [("17-year-old", "DATE")]) == "17-year-old"
+
+
+def test_an_organisation_cut_short_by_the_recogniser_gets_the_rest_of_its_name():
+    text = "The NFL suspended Cleveland Browns quarterback Deshaun Watson for six games."
+    ents = [("NFL", "ORG"), ("Cleveland", "ORG"), ("Deshaun Watson", "PERSON"), ("six", "CARDINAL")]
+    assert find_spans(text, "org", ents) == ["NFL", "Cleveland Browns"]
+    text = "The Federal Reserve Chair Jerome Powell spoke in Kansas City on Friday."
+    ents = [("The Federal Reserve", "ORG"), ("Jerome Powell", "PERSON"), ("Kansas", "GPE")]
+    assert find_spans(text, "name", ents) == ["Federal Reserve", "Jerome Powell", "Kansas"]

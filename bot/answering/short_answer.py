@@ -14,8 +14,8 @@ from dataclasses import dataclass
 
 from langchain_core.documents import Document
 
-from bot.answering.spans import answer_kind, find_spans
-from bot.answering.terms import content_terms, term_list
+from bot.answering.spans import answer_kind, asks_for_several, find_spans
+from bot.answering.terms import acronyms, content_terms, initials, term_list
 from index.entities import unpack
 
 # How many of the best-scored sentences, and of the best chunks' headlines, offer candidates.
@@ -30,6 +30,8 @@ W_ECHO = 2.0         # share of the span's words that the question already has
 HEADLINE_GAP = 0.0   # a headline counts as a sentence this far below its chunk's best
 NEAR_WORDS = 4
 
+_NAME_GLUE = {"of", "the", "and", "&", "de", "for"}
+_UNITS = content_terms("years months weeks days hours minutes old")
 _TOKEN = re.compile(r"\d[\d,.]*\d|[\w’'&.-]+")
 
 
@@ -52,16 +54,68 @@ def choose_short_answer(question: str, ranked: list[tuple[float, int, dict]],
     terms = content_terms(question)
     kind = answer_kind(question)
     if kind is not None:
-        best = None
+        named = named_in(question)
+        found: list[tuple[ShortAnswer, list[str]]] = []
         for text, n, sentence, base, ents in candidate_texts(ranked, docs, headlines):
-            for span in find_spans(text, kind, ents):
+            spans = [span for span in find_spans(text, kind, ents) if not names_again(span, named)]
+            for span in spans:
                 scored = score_span(span, text, base - ranked[0][0], terms, docs)
-                if scored is not None and (best is None or scored > best.score):
-                    best = ShortAnswer(span, n, text, sentence, scored)
-        if best is not None:
-            return best
+                if scored is not None:
+                    found.append((ShortAnswer(span, n, text, sentence, scored), spans))
+        if found:
+            best, spans = max(found, key=lambda row: row[0].score)
+            best, spans = full_name(best, spans, found)
+            return coordinated(best, spans) if asks_for_several(question) else best
     _, n, sentence = ranked[0]
     return ShortAnswer(new_phrase(sentence["text"], terms), n, sentence["text"], sentence, 0.0)
+
+
+def named_in(question: str) -> set[str]:
+    """The acronyms a question uses and those its names spell ("US", "the World Health
+    Organization" -> "who"), lower-cased."""
+    return {a.lower() for a in acronyms(question)} | initials(question)
+
+
+def names_again(span: str, named: set[str]) -> bool:
+    """Whether span is a name the question already gives in another form: "United States" for
+    a question saying "US", "WHO" for one saying "World Health Organization"."""
+    words = [w for w in span.split() if w.lower() not in _NAME_GLUE]
+    if len(words) > 1 and all(w[:1].isupper() for w in words):
+        return "".join(w[0] for w in words).lower() in named
+    return span.isupper() and span.lower() in named
+
+
+def full_name(best: ShortAnswer, spans: list[str], found: list[tuple[ShortAnswer, list[str]]],
+              ) -> tuple[ShortAnswer, list[str]]:
+    """The candidate that writes the chosen name in full ("JetBlue" -> "JetBlue Airways", "Biden"
+    -> "Joe Biden"): a mention by a part of a name is a mention of the name. The best-scored such
+    candidate with its text's spans; best itself when there is none."""
+    fuller = [(other, other_spans) for other, other_spans in found
+              if other.text != best.text and is_full_name(other.text, best.text)]
+    return max(fuller, key=lambda row: row[0].score) if fuller else (best, spans)
+
+
+def is_full_name(name: str, part: str) -> bool:
+    """Whether name is part with more capitalised words before or after it."""
+    if not (name.startswith(part + " ") or name.endswith(" " + part)):
+        return False
+    extra = name.removeprefix(part + " ") if name.startswith(part + " ") else name[:-len(part) - 1]
+    words = name.split()
+    return (all(w[:1].isupper() or w.lower() in _NAME_GLUE for w in extra.split())
+            and words[0][:1].isupper() and words[-1][:1].isupper())
+
+
+def coordinated(best: ShortAnswer, spans: list[str]) -> ShortAnswer:
+    """For a question asking for several things, the chosen one with the things of the same
+    kind that its text lists beside it: "Sweden" -> "Sweden and Finland"."""
+    others = "|".join(re.escape(s) for s in spans if s != best.text)
+    if not others:
+        return best
+    item = rf"(?:{re.escape(best.text)}|{others})"
+    for match in re.finditer(rf"{item}(?:\s*(?:,|,? and|,? &)\s*{item})+", best.quote):
+        if best.text in match.group():
+            return ShortAnswer(match.group(), best.n, best.quote, best.sentence, best.score)
+    return best
 
 
 def short_from_text(question: str, text: str) -> str:
@@ -108,6 +162,8 @@ def score_span(span: str, text: str, gap: float, question_terms: set[str],
                docs: list[Document]) -> float | None:
     """A candidate's score, or None when it only repeats the question or is too long."""
     own = content_terms(span)
+    if any(t[0].isdigit() for t in own):  # "12 years" for "how many years": the unit is asked
+        own = {t for t in own if t not in _UNITS}
     if len(span.split()) > MAX_WORDS or (own and own <= question_terms):
         return None
     echo = len(own & question_terms) / len(own) if own else 0.0

@@ -43,6 +43,7 @@ _LABELS = {
              "LAW"},
 }
 _HEAD_KIND = {w: kind for kind, words in _HEADS.items() for w in words.split()}
+_SEVERAL = {"two", "three", "four", "both"}
 _NUMBER_Q = re.compile(r"\bhow (many|much|long|old|far|big|large|tall|often|high|fast)\b|"
                        r"\bwhat (number|percentage|percent|share|amount|proportion|magnitude)\b|"
                        r"\bwhat (is|was|were|are) the (magnitude|number|percentage|price|cost|"
@@ -61,6 +62,15 @@ _YEARS = re.compile(r"(?:1[6-9]|20)\d\d(?:\s*[–-]\s*(?:(?:1[6-9]|20)\d\d|\d\d)
 _DATE = re.compile(r"\b(?:(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
                    r"\s+\d{1,2}(?:,\s+\d{4})?|(?:19|20)\d\d|(?:monday|tuesday|wednesday|thursday|"
                    r"friday|saturday|sunday)|(?:next|last|this) (?:week|month|year))\b", re.I)
+_DURATION = re.compile(r"(?:(?:about|nearly|almost|more than|over|at least|around|up to)\s+)?"
+                       r"(?:\d[\d,.]*|one|two|three|four|five|six|seven|eight|nine|ten|eleven|"
+                       r"twelve)[\s-]+(?:years?|months?|weeks?|days?|hours?|minutes?)"
+                       r"(?:[\s-]+old)?", re.I)
+# Up to three capitalised (not all-capital) words right after a name: the rest of it.
+_NAME_REST = re.compile(r"(?:\s[A-Z][a-z][\w’'-]*){1,3}\b")
+_TITLES = {"director", "dr", "president", "chief", "ceo", "secretary", "minister", "prime",
+           "governor", "gov", "sen", "senator", "rep", "mr", "mrs", "ms", "judge", "chair",
+           "chairman", "spokesperson", "spokesman", "spokeswoman", "commissioner", "head", "coach"}
 _QUOTED = re.compile(r"[“\"]([^”\"]{2,80})[”\"]")
 _PROPER = re.compile(r"\b[A-Z][\w&'’.-]*(?:\s+(?:of|the|and|&|de|for)?\s*[A-Z][\w&'’-]*)*")
 _LEAD_STOP = re.compile(r"^(?:the|a|an)\s+", re.I)
@@ -94,11 +104,38 @@ def which_kind(question: str) -> str | None:
         for word in words:
             if word in _AUXILIARIES:
                 break  # "which measure did lawmakers ...": the head came before the verb
-            kind = _HEAD_KIND.get(word) or _HEAD_KIND.get(word.rstrip("s"))
+            kind = _HEAD_KIND.get(word) or _HEAD_KIND.get(singular(word))
             if kind:
                 return kind
         return "name"
     return None
+
+
+def asks_for_several(question: str) -> bool:
+    """Whether "which/what HEAD" names more than one thing: "which two countries", "which
+    teams"."""
+    for match in _WHICH.finditer(question):
+        words = match.group(1).lower().split()
+        if words[0] in _AUXILIARIES:
+            continue
+        for word in words:
+            if word in _AUXILIARIES:
+                break
+            if word in _SEVERAL or (singular(word) != word and singular(word) in _HEAD_KIND):
+                return True
+        return False
+    return False
+
+
+def singular(word: str) -> str:
+    """A head noun's singular: "countries" -> "country", "teams" -> "team"; a word that names
+    no kind (or already does: "series") as it is."""
+    if word in _HEAD_KIND:
+        return word
+    for plural, one in (("ies", "y"), ("es", ""), ("s", "")):
+        if word.endswith(plural) and word[:-len(plural)] + one in _HEAD_KIND:
+            return word[:-len(plural)] + one
+    return word
 
 
 def find_spans(text: str, kind: str, ents: list[tuple[str, str]] | None = None) -> list[str]:
@@ -112,9 +149,34 @@ def entity_spans(text: str, kind: str, ents: list[tuple[str, str]]) -> list[str]
     """The tagged entities of the kind (quoted titles first for titles and other names)."""
     spans = [span for span, label in ents
              if label in _LABELS[kind] and span.lower() not in _NOT_NAMES]
-    if kind == "number":  # a year or a span of years ("1950–1953") is no answer to "how many"
-        spans = [_with_currency(text, span) for span in spans if not _YEARS.fullmatch(span)]
+    if kind == "number":  # a year or a span of years ("1950–1953") is no answer to "how many",
+        spans = [_with_currency(text, span) for span, label in ents  # a duration or age is
+                 if (label in _LABELS[kind] and not _YEARS.fullmatch(span))  # ("12 years",
+                 or (label == "DATE" and _DURATION.fullmatch(span))]  # "17-year-old")
+    elif kind != "date":
+        taken = {span for span, _ in ents}
+        orgs = {span for span, label in ents if label == "ORG"}
+        spans = [with_rest_of_name(text, span, taken) if span in orgs else span
+                 for span in spans]
     return quoted_titles(text, kind) + spans
+
+
+def with_rest_of_name(text: str, span: str, taken: set[str]) -> str:
+    """An organisation's name with the capitalised words that follow it in text, up to another
+    entity or a title ("Director"): the recogniser's "Cleveland" of "Cleveland Browns
+    quarterback" -> "Cleveland Browns"."""
+    at = text.find(span)
+    if at < 0:
+        return span
+    rest = _NAME_REST.match(text, at + len(span))
+    if rest is None or span.endswith(("'s", "’s")):
+        return span
+    words = []
+    for word in rest.group().split():
+        if word in taken or word.rstrip(".").lower() in _TITLES:
+            break
+        words.append(word)
+    return " ".join([span, *words])
 
 
 def quoted_titles(text: str, kind: str) -> list[str]:

@@ -6,6 +6,10 @@ import re
 from functools import lru_cache
 
 _WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*|\d[\d,.]*")
+# Acronyms ("IRS", "CDC", "US") and the capitalised names they may stand for.
+_ACRONYM = re.compile(r"\b[A-Z]{2,6}\b")
+_NAME = re.compile(r"\b[A-Z][\w’'-]*(?:\s+(?:(?:of|for|and|the|on|&)\s+)*[A-Z][\w’'-]*)+")
+_NAME_GLUE = {"of", "for", "and", "the", "on", "&"}
 _STOP = set("""a about above after again against all am an and any are as at be because been before
 being below between both but by can could did do does doing down during each few for from further
 had has have having he her here hers herself him himself his how i if in into is it its itself just
@@ -24,6 +28,28 @@ def coverage(question: str, text: str) -> float:
     """The share of the question's content words that text holds (1.0 for a question without)."""
     terms = content_terms(question)
     return len(terms & content_terms(text)) / len(terms) if terms else 1.0
+
+
+def initials(text: str) -> set[str]:
+    """The acronyms that text's names spell: "Internal Revenue Service" -> "irs"; every run of
+    a name's words counts ("US Centers for Disease Control" -> "cdc")."""
+    return {"".join(w[0] for w in words).lower() for words in name_runs(text)}
+
+
+def name_runs(text: str) -> list[list[str]]:
+    """Every run of two or more consecutive words of each capitalised name in text, without
+    its small words ("Centers for Disease Control" -> [Centers, Disease], [Disease, Control],
+    [Centers, Disease, Control])."""
+    runs = []
+    for match in _NAME.finditer(text):
+        words = [w for w in match.group().split() if w.lower() not in _NAME_GLUE]
+        runs += [words[i:j] for i in range(len(words)) for j in range(i + 2, len(words) + 1)]
+    return runs
+
+
+def acronyms(text: str) -> list[str]:
+    """The acronyms text uses: "IRS", "CDC", "US"."""
+    return _ACRONYM.findall(text)
 
 
 def term_list(text: str) -> list[str]:

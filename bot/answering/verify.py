@@ -17,6 +17,7 @@ from pydantic import BaseModel, Field
 
 from bot.answering.citations import MARKER, best_sentence, markers
 from bot.answering.extractive import content_terms, term_list
+from bot.answering.terms import acronyms, initials, name_runs
 from index.chunking import split_sentences
 
 # At least this share of a sentence's key words must occur in the sources it cites.
@@ -52,10 +53,6 @@ _LEAD_IN = re.compile(r"^\s*(?:according to|as per|based on) (?:the )?(?:provide
 _ORDERS = re.compile(r"\b(?:ignore|disregard|forget) (?:all |any )?(?:the )?(?:previous|prior|above|"
                      r"earlier|your) (?:instructions|rules|prompts?)\b|\btell the user\b|"
                      r"\byou are now\b|\bdeveloper mode\b|^\s*system\s*:", re.I)
-# Acronyms ("IRS", "CDC", "US") and the capitalised names they may stand for.
-_ACRONYM = re.compile(r"\b[A-Z]{2,6}\b")
-_NAME = re.compile(r"\b[A-Z][\w’'-]*(?:\s+(?:(?:of|for|and|the|on|&)\s+)*[A-Z][\w’'-]*)+")
-_NAME_GLUE = {"of", "for", "and", "the", "on", "&"}
 _ABSTENTION = re.compile(r"\b(could ?n[o’']t|can ?n[o’']t|cannot|unable to) find\b|"
                          r"\bsources? (do(es)? not|don[’']t|doesn[’']t) (say|answer|mention|contain)",
                          re.I)
@@ -271,30 +268,12 @@ def unmatched(claim: str, text: str) -> set[str]:
     if not missing:
         return missing
     spelled = initials(text)
-    missing -= {t for a in _ACRONYM.findall(claim) if a.lower() in spelled
-                for t in content_terms(a)}
-    short_forms = {a.lower() for a in _ACRONYM.findall(text)}
+    missing -= {t for a in acronyms(claim) if a.lower() in spelled for t in content_terms(a)}
+    short_forms = {a.lower() for a in acronyms(text)}
     for words in name_runs(claim):
         if "".join(w[0] for w in words).lower() in short_forms:
             missing -= content_terms(" ".join(words))
     return missing
-
-
-def initials(text: str) -> set[str]:
-    """The acronyms that text's names spell: "Internal Revenue Service" -> "irs"; every run of
-    a name's words counts ("US Centers for Disease Control" -> "cdc")."""
-    return {"".join(w[0] for w in words).lower() for words in name_runs(text)}
-
-
-def name_runs(text: str) -> list[list[str]]:
-    """Every run of two or more consecutive words of each capitalised name in text, without
-    its small words ("Centers for Disease Control" -> [Centers, Disease], [Disease, Control],
-    [Centers, Disease, Control])."""
-    runs = []
-    for match in _NAME.finditer(text):
-        words = [w for w in match.group().split() if w.lower() not in _NAME_GLUE]
-        runs += [words[i:j] for i in range(len(words)) for j in range(i + 2, len(words) + 1)]
-    return runs
 
 
 def source_text(doc: Document) -> str:
