@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from langchain_core.documents import Document
 
-from bot.answering.extractive import LEDE_MIN_SENTENCES, candidates, lede_of, rank_sentences
+from bot.answering.extractive import (LEDE_MIN_SENTENCES, MIN_SCORE, ExtractiveAnswerer, candidates,
+                                     lede_of, rank_sentences)
 
 LEDE = "Dartmouth College announced Tuesday it was eliminating student loans for undergraduates."
 LATER = "Ohio State University announced last year that it would eliminate student loans."
@@ -58,3 +59,16 @@ def test_a_lede_without_the_asked_for_number_gets_no_lift():
     # hold the kind of thing asked for, so the number still wins.
     docs = [_chunk(["CNN —", lede, number], score=[0.2, 0.7, 0.6])]
     assert rank_sentences(question, docs)[0][2]["text"] == number
+
+
+def test_a_neighbouring_report_whose_best_sentence_scores_below_the_floor_is_no_answer():
+    question = "Which Ivy League school announced it will eliminate student loans for undergraduates?"
+    near = _chunk(["Individual borrowers who make less than $125,000 a year qualify for the plan.",
+                   "Biden's student loan forgiveness plan was announced on Wednesday."], score=0.55)
+    near.metadata["title"] = "How to qualify for Biden's new student loan forgiveness plan"
+    assert rank_sentences(question, [near])[0][0] < MIN_SCORE
+    assert ExtractiveAnswerer().extract(question, [near]).abstained
+    assert not ExtractiveAnswerer(min_score=float("-inf")).extract(question, [near]).abstained
+    held = "Dartmouth College announced Tuesday it will eliminate student loans for undergraduates."
+    report = _chunk([held], article="b", score=0.7)
+    assert ExtractiveAnswerer().extract(question, [near, report]).text == f"{held} [2]"

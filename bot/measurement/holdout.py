@@ -4,8 +4,9 @@ For each answerable question, the retriever skips the question's gold articles a
 that contains one of its answer strings, so the corpus no longer reports the answer and the
 right reply is an abstention. `newsbot eval --holdout-gold` reports the share abstained as
 `abstain_accuracy`, beside the same set's answerable accuracy from a plain `newsbot eval`.
-`python -m bot.measurement.holdout [EVAL_DIR]` prints the sweep that chose the coverage floor
-(bot.answering.extractive.MIN_COVERAGE) on both dev sets and the held-out check together.
+`python -m bot.measurement.holdout [EVAL_DIR]` prints the sweeps that chose the coverage floor
+and the score floor (bot.answering.extractive.MIN_COVERAGE, MIN_SCORE) on both dev sets and the
+held-out check together.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from pathlib import Path
 from langchain_core.documents import Document
 from pydantic import Field
 
-from bot.answering.extractive import ExtractiveAnswerer
+from bot.answering.extractive import MIN_COVERAGE, ExtractiveAnswerer
 from bot.answering.retrieval import HybridRetriever
 from bot.measurement.evaluation import EvalQuestion, contains_phrase, is_correct, load_questions
 
@@ -54,9 +55,11 @@ def as_unanswerable(q: EvalQuestion) -> EvalQuestion:
     return q.model_copy(update={"answers": [], "gold_doc_ids": []})
 
 
-def sweep(eval_dir: Path, floors: tuple[float, ...] = (0.0, 0.2, 0.3, 0.4, 0.5)) -> None:
-    """Print, per coverage floor, answer accuracy and abstentions on both dev sets and on
-    RealTime QA with its answers held out: the table behind MIN_COVERAGE."""
+def sweep(eval_dir: Path, floors: tuple[float, ...] = (0.0, 0.2, 0.3, 0.4, 0.5),
+          score_floors: tuple[float, ...] = (2.5, 2.6, 2.7, 2.8, 2.9, 3.0, 3.1, 3.2)) -> None:
+    """Print, per coverage floor (without a score floor), then per floor on the best sentence's
+    score (with the shipped coverage floor), answer accuracy and abstentions on both dev sets and
+    on RealTime QA with its answers held out: the tables behind MIN_COVERAGE and MIN_SCORE."""
     from bot.factories import make_embedder, make_keyword_index
     from bot.measurement.eval_runner import as_of_date, load_corpus, prepare_index
     from bot.measurement.tuning import DEV_SETS
@@ -77,8 +80,12 @@ def sweep(eval_dir: Path, floors: tuple[float, ...] = (0.0, 0.2, 0.3, 0.4, 0.5))
             cases["held out"] = [(as_unanswerable(q), retriever.search_without(
                 q.question, held_out(q, texts), as_of_date(q))) for q in asked if q.answers]
     for floor in floors:
-        step = ExtractiveAnswerer(min_coverage=floor)
+        step = ExtractiveAnswerer(min_coverage=floor, min_score=float("-inf"))
         print(f"coverage floor {floor:.1f}: " + " · ".join(
+            f"{name} {figures(step, rows)}" for name, rows in cases.items()))
+    for floor in score_floors:
+        step = ExtractiveAnswerer(min_score=floor)
+        print(f"score floor {floor:.1f} (coverage floor {MIN_COVERAGE}): " + " · ".join(
             f"{name} {figures(step, rows)}" for name, rows in cases.items()))
 
 
