@@ -6,8 +6,8 @@ import pytest
 from langchain_core.documents import Document
 
 from bot.answering.extractive import ExtractiveAnswerer, rank_sentences
-from bot.answering.short_answer import choose_short_answer, new_phrase
-from bot.answering.spans import answer_kind, find_spans
+from bot.answering.short_answer import choose_short_answer, new_phrase, score_span
+from bot.answering.spans import answer_kind, find_spans, head_phrase
 from bot.answering.terms import content_terms
 
 
@@ -33,6 +33,7 @@ def _chunk(texts: list[str], *, article: str, title: str = "", score: float = 0.
     ("Which two countries did NATO invite?", "place"),
     ("Which companies cut jobs?", "org"),
     ("Which series won?", "title"),
+    ("Which company’s stock became cheaper after the split?", "org"),
     ("Why did cities cancel fireworks?", None),
 ])
 def test_the_question_names_the_kind_of_answer(question, kind):
@@ -157,3 +158,14 @@ def test_an_organisation_cut_short_by_the_recogniser_gets_the_rest_of_its_name()
     text = "The Federal Reserve Chair Jerome Powell spoke in Kansas City on Friday."
     ents = [("The Federal Reserve", "ORG"), ("Jerome Powell", "PERSON"), ("Kansas", "GPE")]
     assert find_spans(text, "name", ents) == ["Federal Reserve", "Jerome Powell", "Kansas"]
+
+
+def test_the_words_naming_the_asked_for_kind_are_no_echo_of_the_question():
+    question = "Which national park did the wildfire threaten?"
+    assert head_phrase(question) == ["national", "park"]
+    text = "The fire near Yosemite National Park forced thousands to leave."
+    terms, head = content_terms(question), content_terms("national park")
+    docs = [_chunk([text], article="a")]
+    assert score_span("Yosemite National Park", text, 0.0, terms, docs, head) > score_span(
+        "Yosemite National Park", text, 0.0, terms, docs)
+    assert score_span("National Park", text, 0.0, terms, docs, head) is None  # only the question

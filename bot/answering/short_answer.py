@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from langchain_core.documents import Document
 
-from bot.answering.spans import answer_kind, asks_for_several, find_spans
+from bot.answering.spans import answer_kind, asks_for_several, find_spans, head_phrase
 from bot.answering.terms import acronyms, content_terms, initials, term_list
 from index.entities import unpack
 
@@ -55,11 +55,12 @@ def choose_short_answer(question: str, ranked: list[tuple[float, int, dict]],
     kind = answer_kind(question)
     if kind is not None:
         named = named_in(question)
+        head = content_terms(" ".join(head_phrase(question)))
         found: list[tuple[ShortAnswer, list[str]]] = []
         for text, n, sentence, base, ents in candidate_texts(ranked, docs, headlines):
             spans = [span for span in find_spans(text, kind, ents) if not names_again(span, named)]
             for span in spans:
-                scored = score_span(span, text, base - ranked[0][0], terms, docs)
+                scored = score_span(span, text, base - ranked[0][0], terms, docs, head)
                 if scored is not None:
                     found.append((ShortAnswer(span, n, text, sentence, scored), spans))
         if found:
@@ -159,14 +160,17 @@ def candidate_texts(ranked: list[tuple[float, int, dict]], docs: list[Document],
 
 
 def score_span(span: str, text: str, gap: float, question_terms: set[str],
-               docs: list[Document]) -> float | None:
-    """A candidate's score, or None when it only repeats the question or is too long."""
+               docs: list[Document], head: frozenset[str] | set[str] = frozenset(),
+               ) -> float | None:
+    """A candidate's score, or None when it only repeats the question or is too long. Words of
+    the question's head ("which national park") name the kind asked for, so a span holding
+    them ("Yosemite National Park") does not repeat the question by them."""
     own = content_terms(span)
     if any(t[0].isdigit() for t in own):  # "12 years" for "how many years": the unit is asked
         own = {t for t in own if t not in _UNITS}
     if len(span.split()) > MAX_WORDS or (own and own <= question_terms):
         return None
-    echo = len(own & question_terms) / len(own) if own else 0.0
+    echo = len(own & question_terms - head) / len(own) if own else 0.0
     at = text.find(span)
     before = term_list(text[:max(at, 0)])[-NEAR_WORDS:]
     after = term_list(text[at + len(span):])[:NEAR_WORDS] if at >= 0 else []

@@ -97,34 +97,36 @@ def answer_kind(question: str) -> str | None:
 
 def which_kind(question: str) -> str | None:
     """The kind named by "which/what HEAD": the head noun's kind, "name" for another noun."""
+    words = head_phrase(question)
+    if not words:
+        return None
+    return _HEAD_KIND.get(words[-1]) or _HEAD_KIND.get(singular(words[-1])) or "name"
+
+
+def head_phrase(question: str) -> list[str]:
+    """The words after "which/what" that name what is asked for, up to the noun that names its
+    kind or the verb: "which US national park was ..." -> [us, national, park]; "which
+    company's stock ..." -> [company]; [] for "what is ...", "what did ..." or no which/what."""
     for match in _WHICH.finditer(question):
-        words = match.group(1).lower().split()
+        words = [w.removesuffix("’s").removesuffix("'s") for w in match.group(1).lower().split()]
         if words[0] in _AUXILIARIES:
             continue  # "what is ...", "what did ...": no head noun to read
+        phrase = []
         for word in words:
             if word in _AUXILIARIES:
                 break  # "which measure did lawmakers ...": the head came before the verb
-            kind = _HEAD_KIND.get(word) or _HEAD_KIND.get(singular(word))
-            if kind:
-                return kind
-        return "name"
-    return None
+            phrase.append(word)
+            if _HEAD_KIND.get(word) or _HEAD_KIND.get(singular(word)):
+                break
+        return phrase
+    return []
 
 
 def asks_for_several(question: str) -> bool:
     """Whether "which/what HEAD" names more than one thing: "which two countries", "which
     teams"."""
-    for match in _WHICH.finditer(question):
-        words = match.group(1).lower().split()
-        if words[0] in _AUXILIARIES:
-            continue
-        for word in words:
-            if word in _AUXILIARIES:
-                break
-            if word in _SEVERAL or (singular(word) != word and singular(word) in _HEAD_KIND):
-                return True
-        return False
-    return False
+    return any(word in _SEVERAL or (singular(word) != word and singular(word) in _HEAD_KIND)
+               for word in head_phrase(question))
 
 
 def singular(word: str) -> str:
