@@ -34,6 +34,8 @@ def _chunk(texts: list[str], *, article: str, title: str = "", score: float = 0.
     ("Which companies cut jobs?", "org"),
     ("Which series won?", "title"),
     ("Which company’s stock became cheaper after the split?", "org"),
+    ("Who was the chief executive officer when the service began?", "person"),
+    ("When rich countries trade with poor countries, whose wages increase?", "person"),
     ("Why did cities cancel fireworks?", None),
 ])
 def test_the_question_names_the_kind_of_answer(question, kind):

@@ -49,6 +49,8 @@ _NUMBER_Q = re.compile(r"\bhow (many|much|long|old|far|big|large|tall|often|high
                        r"\bwhat (is|was|were|are) the (magnitude|number|percentage|price|cost|"
                        r"rate|age|amount|total|size|population|score|death toll|toll)\b", re.I)
 _WHICH = re.compile(r"\b(?:which|what)\s+((?:[\w’'-]+\s*){1,4})", re.I)
+_WH = re.compile(r"\b(who|whom|whose|when|where)\b")
+_WH_KIND = {"who": "person", "whom": "person", "whose": "person", "when": "date", "where": "place"}
 _AUXILIARIES = {"is", "was", "were", "are", "did", "does", "do", "has", "have", "had", "will",
                 "would", "can", "could", "should", "happened", "happens"}
 _MONEY = re.compile(r"[$€£¥]\s?\d[\d,.]*(?:\s?(?:million|billion|trillion|bn|m|k)\b)?", re.I)
@@ -88,10 +90,10 @@ def answer_kind(question: str) -> str | None:
     if head not in (None, "name"):
         return head  # "who was associated with which group?" asks for the group
     lowered = question.lower()
-    for kind, pattern in (("date", r"\bwhen\b"), ("person", r"\bwho(m|se)?\b"),
-                          ("place", r"\bwhere\b")):
-        if re.search(pattern, lowered):
-            return kind
+    main = lowered.rsplit(",", 1)[-1]  # "When rich countries trade ..., whose wages rise?"
+    found = _WH.search(main) or _WH.search(lowered)  # the first wh-word of the main clause:
+    if found:  # "Who was CEO when the service began?" asks for a person
+        return _WH_KIND[found.group(1)]
     return head
 
 
