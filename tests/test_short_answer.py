@@ -36,6 +36,7 @@ def _chunk(texts: list[str], *, article: str, title: str = "", score: float = 0.
     ("Which company’s stock became cheaper after the split?", "org"),
     ("Who was the chief executive officer when the service began?", "person"),
     ("When rich countries trade with poor countries, whose wages increase?", "person"),
+    ("Police arrested men who planned to riot at a Pride event. Where was the event?", "place"),
     ("Why did cities cancel fireworks?", None),
 ])
 def test_the_question_names_the_kind_of_answer(question, kind):

@@ -89,12 +89,14 @@ def answer_kind(question: str) -> str | None:
     head = which_kind(question)
     if head not in (None, "name"):
         return head  # "who was associated with which group?" asks for the group
+    # The first wh-word of the main clause: the last sentence ("Police arrested men who ... .
+    # Where was the event?"), after its last comma ("When rich countries trade ..., whose wages
+    # rise?"); "Who was CEO when the service began?" asks for a person.
     lowered = question.lower()
-    main = lowered.rsplit(",", 1)[-1]  # "When rich countries trade ..., whose wages rise?"
-    found = _WH.search(main) or _WH.search(lowered)  # the first wh-word of the main clause:
-    if found:  # "Who was CEO when the service began?" asks for a person
-        return _WH_KIND[found.group(1)]
-    return head
+    last = re.split(r"[.!?]\s+", lowered.strip())[-1]
+    main = last.rsplit(",", 1)[-1]
+    found = _WH.search(main) or _WH.search(last) or _WH.search(lowered)
+    return _WH_KIND[found.group(1)] if found else head
 
 
 def which_kind(question: str) -> str | None:
