@@ -160,7 +160,7 @@ def test_an_organisation_cut_short_by_the_recogniser_gets_the_rest_of_its_name()
     assert find_spans(text, "org", ents) == ["NFL", "Cleveland Browns"]
     text = "The Federal Reserve Chair Jerome Powell spoke in Kansas City on Friday."
     ents = [("The Federal Reserve", "ORG"), ("Jerome Powell", "PERSON"), ("Kansas", "GPE")]
-    assert find_spans(text, "name", ents) == ["Federal Reserve", "Jerome Powell", "Kansas"]
+    assert find_spans(text, "name", ents) == ["Federal Reserve", "Chair Jerome Powell", "Kansas"]
 
 
 def test_the_words_naming_the_asked_for_kind_are_no_echo_of_the_question():
@@ -172,3 +172,14 @@ def test_the_words_naming_the_asked_for_kind_are_no_echo_of_the_question():
     assert score_span("Yosemite National Park", text, 0.0, terms, docs, head) > score_span(
         "Yosemite National Park", text, 0.0, terms, docs)
     assert score_span("National Park", text, 0.0, terms, docs, head) is None  # only the question
+
+
+@pytest.mark.parametrize("text, person, expected", [
+    ("UK Prime Minister Boris Johnson announced his resignation.", "Boris Johnson",
+     "UK Prime Minister Boris Johnson"),
+    ("First lady Dr. Jill Biden has tested positive.", "Jill Biden", "First lady Dr. Jill Biden"),
+    ("Yesterday President Joe Biden spoke.", "Joe Biden", "President Joe Biden"),
+    ("Then Joe Biden spoke.", "Joe Biden", "Joe Biden"),
+])
+def test_a_person_is_named_with_the_title_written_before_the_name(text, person, expected):
+    assert find_spans(text, "person", [(person, "PERSON")]) == [expected]

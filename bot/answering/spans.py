@@ -72,7 +72,12 @@ _DURATION = re.compile(r"(?:(?:about|nearly|almost|more than|over|at least|aroun
 _NAME_REST = re.compile(r"(?:\s[A-Z][a-z][\w’'-]*){1,3}\b")
 _TITLES = {"director", "dr", "president", "chief", "ceo", "secretary", "minister", "prime",
            "governor", "gov", "sen", "senator", "rep", "mr", "mrs", "ms", "judge", "chair",
-           "chairman", "spokesperson", "spokesman", "spokeswoman", "commissioner", "head", "coach"}
+           "chairman", "spokesperson", "spokesman", "spokeswoman", "commissioner", "head", "coach",
+           "lady", "speaker", "king", "queen", "prince", "princess", "pope", "chancellor", "lt",
+           "gen", "general", "justice", "mayor", "ambassador", "premier"}
+_TITLE_LEADS = {"former", "first", "vice", "deputy", "acting", "house", "senate"}
+# The capitalised words (and "First lady") right before a name: where its title stands.
+_BEFORE_NAME = re.compile(r"(?:(?:[A-Z][\w.’'-]*|lady)\s+){1,5}$")
 _QUOTED = re.compile(r"[“\"]([^”\"]{2,80})[”\"]")
 _PROPER = re.compile(r"\b[A-Z][\w&'’.-]*(?:\s+(?:of|the|and|&|de|for)?\s*[A-Z][\w&'’-]*)*")
 _LEAD_STOP = re.compile(r"^(?:the|a|an)\s+", re.I)
@@ -162,9 +167,28 @@ def entity_spans(text: str, kind: str, ents: list[tuple[str, str]]) -> list[str]
     elif kind != "date":
         taken = {span for span, _ in ents}
         orgs = {span for span, label in ents if label == "ORG"}
-        spans = [with_rest_of_name(text, span, taken) if span in orgs else span
-                 for span in spans]
+        people = {span for span, label in ents if label == "PERSON"}
+        spans = [with_rest_of_name(text, span, taken) if span in orgs else
+                 with_title(text, span) if span in people else span for span in spans]
     return quoted_titles(text, kind) + spans
+
+
+def with_title(text: str, span: str) -> str:
+    """A person's name with the title written before it, as news style gives it: "UK Prime
+    Minister Boris Johnson", "President Joe Biden", "First lady Dr. Jill Biden"; the title
+    words, led by an acronym or a word such as "Former" ("UK Prime Minister"), never more of
+    the sentence."""
+    at = text.find(span)
+    run = _BEFORE_NAME.search(text[:max(at, 0)]) if at > 0 else None
+    if run is None:
+        return span
+    words = run.group().split()
+    first = next((i for i, w in enumerate(words) if w.rstrip(".").lower() in _TITLES), None)
+    if first is None:
+        return span
+    if first > 0 and (words[first - 1].isupper() or words[first - 1].lower() in _TITLE_LEADS):
+        first -= 1
+    return " ".join([*words[first:], span])
 
 
 def with_rest_of_name(text: str, span: str, taken: set[str]) -> str:
