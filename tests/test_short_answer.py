@@ -37,6 +37,9 @@ def _chunk(texts: list[str], *, article: str, title: str = "", score: float = 0.
     ("Who was the chief executive officer when the service began?", "person"),
     ("When rich countries trade with poor countries, whose wages increase?", "person"),
     ("Police arrested men who planned to riot at a Pride event. Where was the event?", "place"),
+    ("What was the target percentage of households BSkyB wanted to reach?", "number"),
+    ("What was the name of the first self-sustained nuclear reaction?", "name"),
+    ("What is the goal of individual civil disobedience?", None),
     ("Why did cities cancel fireworks?", None),
 ])
 def test_the_question_names_the_kind_of_answer(question, kind):

@@ -51,6 +51,8 @@ _NUMBER_Q = re.compile(r"\bhow (many|much|long|old|far|big|large|tall|often|high
 _WHICH = re.compile(r"\b(?:which|what)\s+((?:[\w’'-]+\s*){1,4})", re.I)
 _WH = re.compile(r"\b(who|whom|whose|when|where)\b")
 _WH_KIND = {"who": "person", "whom": "person", "whose": "person", "when": "date", "where": "place"}
+_COPULA = re.compile(r"\bwhat (?:is|was|are|were) (?:the|a|an) ((?:[\w’'-]+\s*){1,3})", re.I)
+_PREPOSITIONS = {"of", "for", "in", "on", "at", "to", "from", "by", "with", "that", "which"}
 _AUXILIARIES = {"is", "was", "were", "are", "did", "does", "do", "has", "have", "had", "will",
                 "would", "can", "could", "should", "happened", "happens"}
 _MONEY = re.compile(r"[$€£¥]\s?\d[\d,.]*(?:\s?(?:million|billion|trillion|bn|m|k)\b)?", re.I)
@@ -94,6 +96,7 @@ def answer_kind(question: str) -> str | None:
     head = which_kind(question)
     if head not in (None, "name"):
         return head  # "who was associated with which group?" asks for the group
+    head = head or copula_kind(question)
     # The first wh-word of the main clause: the last sentence ("Police arrested men who ... .
     # Where was the event?"), after its last comma ("When rich countries trade ..., whose wages
     # rise?"); "Who was CEO when the service began?" asks for a person.
@@ -110,6 +113,22 @@ def which_kind(question: str) -> str | None:
     if not words:
         return None
     return _HEAD_KIND.get(words[-1]) or _HEAD_KIND.get(singular(words[-1])) or "name"
+
+
+def copula_kind(question: str) -> str | None:
+    """The kind named by "what is the HEAD (of ...)": "what was the target percentage of ..."
+    asks for a number, "what is the name of ..." for a name; None for other heads ("what is the
+    goal of ..."), whose answer is a phrase."""
+    match = _COPULA.search(question)
+    if match is None:
+        return None
+    for word in match.group(1).lower().split():
+        if word in _PREPOSITIONS:
+            break
+        kind = _HEAD_KIND.get(word) or _HEAD_KIND.get(singular(word))
+        if kind or word in ("name", "nationality"):
+            return kind or "name"
+    return None
 
 
 def head_phrase(question: str) -> list[str]:
