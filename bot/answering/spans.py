@@ -1,8 +1,8 @@
 """Candidate short answers: the spans of the asked-for kind in a text, and the kind a question asks.
 
 A question asks for a kind of thing: a number (with its unit), a date, a person, an organisation,
-a place, a title, or some other name. `answer_kind` reads it from the wh-word and the head noun
-("which team" -> organisation). `find_spans` finds spans of a kind in a text: the named entities
+a place, a title, an event (a holiday, a war, an election), or some other name. `answer_kind`
+reads it from the wh-word and the head noun ("which team" -> organisation). `find_spans` finds spans of a kind in a text: the named entities
 that spaCy's small English recogniser tagged at ingest (index.entities), or, for text indexed
 without them, patterns: numbers with their unit, money, percentages, dates, quoted titles,
 capitalised names.
@@ -30,6 +30,8 @@ _HEADS = {
         sitcom drama title franchise""",
     "date": "year date day month decade",
     "number": "figure amount sum total price cost percentage rate toll",
+    "event": """holiday festival event tournament championship war battle election storm
+        hurricane ceremony celebration""",
 }
 # The entity labels (spaCy's OntoNotes set) that answer each kind of question.
 _LABELS = {
@@ -39,6 +41,7 @@ _LABELS = {
     "org": {"ORG"},
     "place": {"GPE", "LOC", "FAC"},
     "title": {"WORK_OF_ART"},
+    "event": {"EVENT"},
     "name": {"PERSON", "ORG", "GPE", "LOC", "FAC", "NORP", "PRODUCT", "EVENT", "WORK_OF_ART",
              "LAW"},
 }
