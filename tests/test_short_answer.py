@@ -187,3 +187,14 @@ def test_the_words_naming_the_asked_for_kind_are_no_echo_of_the_question():
 ])
 def test_a_person_is_named_with_the_title_written_before_the_name(text, person, expected):
     assert find_spans(text, "person", [(person, "PERSON")]) == [expected]
+
+
+def test_a_name_tagged_as_the_asked_kind_anywhere_is_a_candidate_everywhere():
+    question = "Which island nation plunged into chaos?"
+    docs = [_chunk(["Sri Lanka has plunged into chaos and its president has fled to Singapore.",
+                    "The president left Sri Lanka on Wednesday."], article="a")]
+    docs[0].metadata["sentences"][0]["ents"] = [("Sri Lanka", "PERSON"), ("Singapore", "GPE")]
+    docs[0].metadata["sentences"][1]["ents"] = [("Sri Lanka", "GPE"), ("Wednesday", "DATE")]
+    docs[0].metadata["sentences"][1]["score"] = 0.3  # the plunge sentence is the best one
+    short = choose_short_answer(question, rank_sentences(question, docs), docs)
+    assert short.text == "Sri Lanka" and "plunged" in short.quote

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 
 from langchain_core.documents import Document
 
-from bot.answering.spans import answer_kind, asks_for_several, find_spans, head_phrase
+from bot.answering.spans import (answer_kind, asks_for_several, find_spans, head_phrase,
+                                 kind_labels, relabel)
 from bot.answering.terms import acronyms, content_terms, initials, term_list
 from index.entities import unpack
 
@@ -62,8 +63,11 @@ def choose_short_answer(question: str, ranked: list[tuple[float, int, dict]],
         named = named_in(question)
         head = content_terms(" ".join(head_phrase(question)))
         found: list[tuple[ShortAnswer, list[str]]] = []
-        for text, n, sentence, base, ents in candidate_texts(ranked, docs, headlines):
-            spans = [span for span in find_spans(text, kind, ents) if not names_again(span, named)]
+        texts = candidate_texts(ranked, docs, headlines)
+        labels = kind_labels([s.get("ents") for _, _, s in ranked] + [t[4] for t in texts], kind)
+        for text, n, sentence, base, ents in texts:
+            spans = [span for span in find_spans(text, kind, relabel(ents, labels))
+                     if not names_again(span, named)]
             for span in spans:
                 scored = score_span(span, text, base - ranked[0][0], terms, docs, head)
                 if scored is not None:

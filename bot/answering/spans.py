@@ -178,6 +178,22 @@ def find_spans(text: str, kind: str, ents: list[tuple[str, str]] | None = None) 
     return list(dict.fromkeys(c for c in map(clean, found) if c))
 
 
+def kind_labels(tagged: list[list[tuple[str, str]] | None], kind: str) -> dict[str, str]:
+    """Span text -> a label of the kind, for every span some retrieved text tags as the kind.
+
+    The small recogniser tags one name differently in different sentences ("Sri Lanka" a
+    person in one, a place in the next); a name it tags as the asked-for kind anywhere is a
+    candidate everywhere (relabel)."""
+    return {span: label for ents in tagged if ents for span, label in ents
+            if label in _LABELS[kind]}
+
+
+def relabel(ents: list[tuple[str, str]] | None, labels: dict[str, str],
+            ) -> list[tuple[str, str]] | None:
+    """ents with each span that labels names given that label."""
+    return None if ents is None else [(span, labels.get(span, label)) for span, label in ents]
+
+
 def entity_spans(text: str, kind: str, ents: list[tuple[str, str]]) -> list[str]:
     """The tagged entities of the kind (quoted titles first for titles and other names)."""
     spans = [span for span, label in ents
