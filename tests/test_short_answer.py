@@ -41,6 +41,7 @@ def _chunk(texts: list[str], *, article: str, title: str = "", score: float = 0.
     ("What was the name of the first self-sustained nuclear reaction?", "name"),
     ("What is the goal of individual civil disobedience?", None),
     ("Which major holiday did India celebrate this week?", "event"),
+    ("According to the White House, how soon could vaccines be available?", "date"),
     ("Why did cities cancel fireworks?", None),
 ])
 def test_the_question_names_the_kind_of_answer(question, kind):

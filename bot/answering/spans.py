@@ -52,8 +52,9 @@ _NUMBER_Q = re.compile(r"\bhow (many|much|long|old|far|big|large|tall|often|high
                        r"\bwhat (is|was|were|are) the (magnitude|number|percentage|price|cost|"
                        r"rate|age|amount|total|size|population|score|death toll|toll)\b", re.I)
 _WHICH = re.compile(r"\b(?:which|what)\s+((?:[\w’'-]+\s*){1,4})", re.I)
-_WH = re.compile(r"\b(who|whom|whose|when|where)\b")
-_WH_KIND = {"who": "person", "whom": "person", "whose": "person", "when": "date", "where": "place"}
+_WH = re.compile(r"\b(who|whom|whose|when|where|how soon)\b")
+_WH_KIND = {"who": "person", "whom": "person", "whose": "person", "when": "date", "where": "place",
+            "how soon": "date"}
 _COPULA = re.compile(r"\bwhat (?:is|was|are|were) (?:the|a|an) ((?:[\w’'-]+\s*){1,3})", re.I)
 _PREPOSITIONS = {"of", "for", "in", "on", "at", "to", "from", "by", "with", "that", "which"}
 _AUXILIARIES = {"is", "was", "were", "are", "did", "does", "do", "has", "have", "had", "will",
