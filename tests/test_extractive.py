@@ -62,7 +62,8 @@ def test_a_lede_without_the_asked_for_number_gets_no_lift():
 
 
 def test_a_neighbouring_report_whose_best_sentence_scores_below_the_floor_is_no_answer():
-    question = "Which Ivy League school announced it will eliminate student loans for undergraduates?"
+    question = ("Which Ivy League school announced it will eliminate student loans for "
+                "undergraduates?")
     near = _chunk(["Individual borrowers who make less than $125,000 a year qualify for the plan.",
                    "Biden's student loan forgiveness plan was announced on Wednesday."], score=0.55)
     near.metadata["title"] = "How to qualify for Biden's new student loan forgiveness plan"
@@ -72,3 +73,13 @@ def test_a_neighbouring_report_whose_best_sentence_scores_below_the_floor_is_no_
     held = "Dartmouth College announced Tuesday it will eliminate student loans for undergraduates."
     report = _chunk([held], article="b", score=0.7)
     assert ExtractiveAnswerer().extract(question, [near, report]).text == f"{held} [2]"
+
+
+def test_a_question_about_what_did_not_happen_needs_a_sentence_that_says_so():
+    question = "What does not depend on the immune system's ability to tell self from non-self?"
+    ability = "the immune system's ability to tell self from non-self."
+    says_does = f"Both innate and adaptive immunity depend on {ability}"
+    says_not = f"Physical barriers do not depend on {ability}"
+    assert ExtractiveAnswerer().extract(question, [_chunk([says_does], score=0.8)]).abstained
+    answered = ExtractiveAnswerer().extract(question, [_chunk([says_not], score=0.8)])
+    assert not answered.abstained and "do not depend" in answered.text
