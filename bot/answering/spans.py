@@ -2,10 +2,10 @@
 
 A question asks for a kind of thing: a number (with its unit), a date, a person, an organisation,
 a place, a title, an event (a holiday, a war, an election), or some other name. `answer_kind`
-reads it from the wh-word and the head noun ("which team" -> organisation). `find_spans` finds spans of a kind in a text: the named entities
-that spaCy's small English recogniser tagged at ingest (index.entities), or, for text indexed
-without them, patterns: numbers with their unit, money, percentages, dates, quoted titles,
-capitalised names.
+reads it from the wh-word and the head noun ("which team" -> organisation). `find_spans` finds
+spans of a kind in a text: the named entities that spaCy's small English recogniser tagged at
+ingest (index.entities), or, for text indexed without them, patterns: numbers with their unit,
+money, percentages, dates, quoted titles, capitalised names.
 """
 
 from __future__ import annotations
