@@ -83,3 +83,13 @@ def test_a_question_about_what_did_not_happen_needs_a_sentence_that_says_so():
     assert ExtractiveAnswerer().extract(question, [_chunk([says_does], score=0.8)]).abstained
     answered = ExtractiveAnswerer().extract(question, [_chunk([says_not], score=0.8)])
     assert not answered.abstained and "do not depend" in answered.text
+
+
+def test_a_sentence_that_asks_a_question_is_never_the_answer():
+    question = "What did the Fed do?"
+    teaser = "What other moves did the Fed make?"
+    report = "The Fed on Wednesday raised interest rates by three quarters of a point."
+    docs = [_chunk([teaser, report], score=[0.9, 0.6])]
+    draft = ExtractiveAnswerer().extract(question, docs)
+    assert teaser not in draft.text and report in draft.text
+    assert ExtractiveAnswerer().extract(question, [_chunk([teaser], score=0.9)]).abstained

@@ -237,13 +237,16 @@ def rank_sentences(question: str, docs: list[Document]) -> list[tuple[float, int
 def candidates(docs: list[Document]) -> list[tuple[int, dict]]:
     """(doc number, sentence) of every retrieved sentence, each sentence once.
 
-    The lede of a long report comes back marked ``"lede": True``.
+    The lede of a long report comes back marked ``"lede": True``. A sentence that asks a
+    question ("What other moves did the Fed make?", a teaser or cross-head) answers none.
     """
     found, seen = [], set()
     for n, doc in enumerate(docs, start=1):
         lede = lede_of(doc)
         for sentence in doc.metadata.get("sentences", []):
             key = (doc.metadata.get("article_id"), sentence.get("n", sentence["start"]))
+            if is_question(sentence["text"]):
+                continue
             if key not in seen:  # overlapping chunks share a sentence: keep the better-ranked
                 seen.add(key)
                 found.append((n, {**sentence, "lede": True} if sentence is lede else sentence))
@@ -327,6 +330,11 @@ def cue_fit(text: str, cue: str, question_terms: set[str]) -> float:
 def headed_text(doc: Document) -> str:
     """A chunk's headline and text."""
     return f"{doc.metadata.get('title', '')}\n{doc.page_content}"
+
+
+def is_question(text: str) -> bool:
+    """Whether a sentence asks rather than tells: it ends with a question mark."""
+    return text.rstrip().rstrip("\"”’')]").endswith("?")
 
 
 def is_heading(text: str) -> bool:
