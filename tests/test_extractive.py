@@ -93,3 +93,9 @@ def test_a_sentence_that_asks_a_question_is_never_the_answer():
     draft = ExtractiveAnswerer().extract(question, docs)
     assert teaser not in draft.text and report in draft.text
     assert ExtractiveAnswerer().extract(question, [_chunk([teaser], score=0.9)]).abstained
+
+
+def test_a_question_about_a_decline_is_not_a_negated_question():
+    question = "Why did stocks decline on Friday?"
+    report = "Stocks fell on Friday after the jobs report showed wages rising faster than expected."
+    assert not ExtractiveAnswerer().extract(question, [_chunk([report], score=0.8)]).abstained

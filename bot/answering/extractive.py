@@ -76,12 +76,13 @@ _NUMBER = re.compile(r"\b\d[\d,.]*\b|\b(one|two|three|four|five|six|seven|eight|
 _DATE = re.compile(r"\b(1[6-9]|20)\d\d\b|\b(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)"
                    r"[a-z]*\.?\s+\d{1,2}\b|\b(monday|tuesday|wednesday|thursday|friday|saturday|"
                    r"sunday|yesterday|today|tomorrow|last week|this week)\b", re.I)
-# A question about what did not happen is answered only by a sentence that says something did
-# not: "What does not depend on the immune system?" is not answered by "Both kinds of immunity
-# depend on the immune system". SQuAD 2.0 dev: 11 of its 124 unanswerable questions abstain,
-# no answerable one of either set (README "Abstention").
-_NEGATION = re.compile(r"\b(?:not|never|no|none|neither|nor|without|cannot|refus\w*|declin\w*|"
-                       r"fail\w*|lack\w*)\b|n[’']t\b", re.I)
+# A question about what did not happen (_NEGATED) is answered only by a sentence that says
+# something did not, or was refused, declined, failed or lacking (_NEGATION): "What does not
+# depend on the immune system?" is not answered by "Both kinds of immunity depend on it".
+# SQuAD 2.0 dev: 11 of its 124 unanswerable questions abstain, no answerable one of either set
+# (README "Abstention"). "Why did stocks decline?" is not a negated question.
+_NEGATED = re.compile(r"\b(?:not|never|no|none|neither|nor|without|cannot)\b|n[’']t\b", re.I)
+_NEGATION = re.compile(_NEGATED.pattern + r"|\b(?:refus|declin|fail|lack)\w*", re.I)
 _PERSON = re.compile(r"\b[A-Z][a-z]+(?:\s+(?:[A-Z]\.\s*)?[A-Z][a-z]+)+\b")
 _NOT_NAMES = {"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday",
               "the", "a", "an", "but", "and", "in", "on", "at", "it", "he", "she", "they", "we",
@@ -131,7 +132,7 @@ class ExtractiveAnswerer:
         quotes: dict[int, str] = {}
         for n, sentence in chosen:
             quotes.setdefault(n, sentence["text"])
-        if _NEGATION.search(question) and not any(map(_NEGATION.search, quotes.values())):
+        if _NEGATED.search(question) and not any(map(_NEGATION.search, quotes.values())):
             return Draft(text="", abstained=True)  # "what did X not do?" needs a source saying so
         if len(chosen) == 1:
             n, sentence = chosen[0]
