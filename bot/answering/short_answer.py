@@ -185,9 +185,10 @@ def score_span(span: str, text: str, gap: float, question_terms: set[str],
     before = term_list(text[:max(at, 0)])[-NEAR_WORDS:]
     after = term_list(text[at + len(span):])[:NEAR_WORDS] if at >= 0 else []
     near = len(set(before + after) & question_terms) / len(question_terms) if question_terms else 0
-    says_kind = term_list(span)[-1:] and term_list(span)[-1] in head  # "... National Park"
+    last = term_list(span)[-1:]
+    says_kind = bool(last) and last[0] in head  # "Yosemite National Park"
     return (gap + W_AGREE * (agreeing(span, docs) - 1) + W_NEAR * near - W_ECHO * echo
-            + W_HEAD * bool(says_kind))
+            + W_HEAD * says_kind)
 
 
 def agreeing(span: str, docs: list[Document]) -> int:
