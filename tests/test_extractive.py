@@ -99,3 +99,11 @@ def test_a_question_about_a_decline_is_not_a_negated_question():
     question = "Why did stocks decline on Friday?"
     report = "Stocks fell on Friday after the jobs report showed wages rising faster than expected."
     assert not ExtractiveAnswerer().extract(question, [_chunk([report], score=0.8)]).abstained
+
+
+def test_page_furniture_left_in_an_article_is_never_the_answer():
+    question = "How do you tell if you have monkeypox?"
+    widget = "JUST WATCHED How to tell if you have monkeypox Replay More Videos..."
+    report = "Doctors say a rash that turns into blisters is the telltale sign of monkeypox."
+    draft = ExtractiveAnswerer().extract(question, [_chunk([widget, report], score=[0.9, 0.6])])
+    assert "Replay" not in draft.text and report in draft.text

@@ -83,6 +83,9 @@ _DATE = re.compile(r"\b(1[6-9]|20)\d\d\b|\b(jan|feb|mar|apr|may|jun|jul|aug|sep|
 # (README "Abstention"). "Why did stocks decline?" is not a negated question.
 _NEGATED = re.compile(r"\b(?:not|never|no|none|neither|nor|without|cannot)\b|n[’']t\b", re.I)
 _NEGATION = re.compile(_NEGATED.pattern + r"|\b(?:refus|declin|fail|lack)\w*", re.I)
+# Page furniture that extraction can leave in an article's text (video players, link boxes).
+_FURNITURE = re.compile(r"^\s*(?:JUST WATCHED|MUST WATCH|READ MORE|RELATED|WATCH|SIGN UP|"
+                        r"ADVERTISEMENT)\b|Replay More Videos")
 _PERSON = re.compile(r"\b[A-Z][a-z]+(?:\s+(?:[A-Z]\.\s*)?[A-Z][a-z]+)+\b")
 _NOT_NAMES = {"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday",
               "the", "a", "an", "but", "and", "in", "on", "at", "it", "he", "she", "they", "we",
@@ -239,14 +242,16 @@ def candidates(docs: list[Document]) -> list[tuple[int, dict]]:
     """(doc number, sentence) of every retrieved sentence, each sentence once.
 
     The lede of a long report comes back marked ``"lede": True``. A sentence that asks a
-    question ("What other moves did the Fed make?", a teaser or cross-head) answers none.
+    question ("What other moves did the Fed make?", a teaser or cross-head) answers none, and
+    neither does a news page's furniture left in the text ("JUST WATCHED ... Replay More
+    Videos", "READ MORE:").
     """
     found, seen = [], set()
     for n, doc in enumerate(docs, start=1):
         lede = lede_of(doc)
         for sentence in doc.metadata.get("sentences", []):
             key = (doc.metadata.get("article_id"), sentence.get("n", sentence["start"]))
-            if is_question(sentence["text"]):
+            if is_question(sentence["text"]) or _FURNITURE.search(sentence["text"]):
                 continue
             if key not in seen:  # overlapping chunks share a sentence: keep the better-ranked
                 seen.add(key)
