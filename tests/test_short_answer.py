@@ -6,7 +6,7 @@ import pytest
 from langchain_core.documents import Document
 
 from bot.answering.extractive import ExtractiveAnswerer, rank_sentences
-from bot.answering.short_answer import choose_short_answer, new_phrase, score_span
+from bot.answering.short_answer import choose_short_answer, new_phrase, news_headline, score_span
 from bot.answering.spans import answer_kind, find_spans, head_phrase
 from bot.answering.terms import content_terms
 
@@ -199,3 +199,22 @@ def test_a_name_tagged_as_the_asked_kind_anywhere_is_a_candidate_everywhere():
     docs[0].metadata["sentences"][1]["score"] = 0.3  # the plunge sentence is the best one
     short = choose_short_answer(question, rank_sentences(question, docs), docs)
     assert short.text == "Sri Lanka" and "plunged" in short.quote
+
+
+def test_a_question_about_what_happened_gets_a_headline_that_names_its_subject():
+    question = "What happened in Sri Lanka?"
+    digest = _chunk(["Protests spread in the capital as the president fled."], article="d",
+                    title="5 things to know for July 14: Heat, Covid, Uvalde", score=0.8)
+    report = _chunk(["Protesters stormed the prime minister's office on Wednesday."], article="r",
+                    title="Sri Lanka: Protesters storm prime minister's office, as president "
+                          "flees ... - CNN", score=0.7)
+    short = choose_short_answer(question, rank_sentences(question, [digest, report]),
+                                [digest, report])
+    assert short.text == "Sri Lanka: Protesters storm prime minister's office"
+    assert short.n == 2 and short.quote == short.text and short.sentence is None
+
+
+@pytest.mark.parametrize("title", ["irs tax returns backlog", "Gas prices today: how much is gas?",
+                                   "", "Sri Lanka"])
+def test_a_slug_a_question_or_no_headline_is_no_short_answer(title):
+    assert news_headline(_chunk(["Text."], article="a", title=title)) is None

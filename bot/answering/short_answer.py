@@ -38,6 +38,10 @@ NEAR_WORDS = 4
 
 _NAME_GLUE = {"of", "the", "and", "&", "de", "for"}
 _UNITS = content_terms("years months weeks days hours minutes old")
+# Questions that ask what happened rather than for a thing: their short answer is a headline.
+_OPEN = re.compile(r"^\s*(?:so\s+)?(?:what(?:'s| is| was)? (?:happening|happened|going on|new|"
+                   r"the latest)|tell me (?:about|more)|any news|what do we know)\b", re.I)
+_OUTLET_SUFFIX = re.compile(r"\s+(?:[-|–—]\s+[^-|–—]{2,40}|\.\.\.)$")
 _TOKEN = re.compile(r"\d[\d,.]*\d|[\w’'&.-]+")
 
 
@@ -77,7 +81,43 @@ def choose_short_answer(question: str, ranked: list[tuple[float, int, dict]],
             best, spans = full_name(best, spans, found)
             return coordinated(best, spans) if asks_for_several(question) else best
     _, n, sentence = ranked[0]
+    told = about_headline(question, ranked, docs) if headlines else None
+    if told is not None:  # "what happened in Sri Lanka?": a headline says it in a few words
+        return told
     return ShortAnswer(new_phrase(sentence["text"], terms), n, sentence["text"], sentence, 0.0)
+
+
+def about_headline(question: str, ranked: list[tuple[float, int, dict]],
+                   docs: list[Document]) -> ShortAnswer | None:
+    """For a question that asks what happened ("what happened in Sri Lanka?", "tell me about
+    monkeypox"), the headline of the best-ranked report that names at least half of what it
+    asks about; None for other questions or when no headline does."""
+    match = _OPEN.search(question)
+    if match is None:
+        return None
+    subject = content_terms(question[match.end():])
+    for n in dict.fromkeys(n for _, n, _ in ranked):
+        headline = news_headline(docs[n - 1])
+        if headline and len(subject & content_terms(headline)) * 2 >= len(subject):
+            return ShortAnswer(headline, n, headline, None, 0.0)
+    return None
+
+
+def news_headline(doc: Document) -> str | None:
+    """A doc's headline as a short answer: without its outlet ("... - CNN") or a cut-off tail
+    ("..."), its first sentence, cut at its first comma when longer than MAX_WORDS words ("Sri
+    Lanka: Protesters storm prime minister's office, as president flees" -> "Sri Lanka:
+    Protesters storm prime minister's office"). None for no headline, a slug ("irs tax
+    backlog"), a headline that asks, or one that does not fit."""
+    title = (doc.metadata.get("title") or "").strip()
+    title = _OUTLET_SUFFIX.sub("", title.removesuffix("...").removesuffix("…").strip()).strip()
+    title = re.split(r"(?<=[.!?])\s+", title)[0]
+    if len(title.split()) > MAX_WORDS:
+        title = title.split(",")[0]
+    words = title.split()
+    if len(words) < 3 or len(words) > MAX_WORDS or title == title.lower() or title.endswith("?"):
+        return None
+    return title.rstrip(" .,;:")
 
 
 def named_in(question: str) -> set[str]:
