@@ -218,3 +218,11 @@ def test_a_question_about_what_happened_gets_a_headline_that_names_its_subject()
                                    "", "Sri Lanka"])
 def test_a_slug_a_question_or_no_headline_is_no_short_answer(title):
     assert news_headline(_chunk(["Text."], article="a", title=title)) is None
+
+
+def test_what_did_someone_do_is_answered_by_a_headline_about_them():
+    question = "What did the Fed do?"
+    report = _chunk(["The Fed on Wednesday also said it will begin reducing its holdings."],
+                    article="f", title="Fed hikes interest rates again - CNN")
+    short = choose_short_answer(question, rank_sentences(question, [report]), [report])
+    assert short.text == "Fed hikes interest rates again"

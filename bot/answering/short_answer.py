@@ -41,6 +41,8 @@ _UNITS = content_terms("years months weeks days hours minutes old")
 # Questions that ask what happened rather than for a thing: their short answer is a headline.
 _OPEN = re.compile(r"^\s*(?:so\s+)?(?:what(?:'s| is| was)? (?:happening|happened|going on|new|"
                    r"the latest)|tell me (?:about|more)|any news|what do we know)\b", re.I)
+_DID = re.compile(r"^\s*what (?:did|does|do|has|have|will|would) (.+?) (?:do|done|say|said|"
+                  r"decide|decided|announce|announced)\b", re.I)
 _OUTLET_SUFFIX = re.compile(r"\s+(?:[-|–—]\s+[^-|–—]{2,40}|\.\.\.)$")
 _TOKEN = re.compile(r"\d[\d,.]*\d|[\w’'&.-]+")
 
@@ -90,12 +92,12 @@ def choose_short_answer(question: str, ranked: list[tuple[float, int, dict]],
 def about_headline(question: str, ranked: list[tuple[float, int, dict]],
                    docs: list[Document]) -> ShortAnswer | None:
     """For a question that asks what happened ("what happened in Sri Lanka?", "tell me about
-    monkeypox"), the headline of the best-ranked report that names at least half of what it
+    monkeypox", "what did the Fed do?"), the headline of the best-ranked report that names at least half of what it
     asks about; None for other questions or when no headline does."""
-    match = _OPEN.search(question)
-    if match is None:
+    opened, did = _OPEN.search(question), _DID.search(question)
+    if opened is None and did is None:
         return None
-    subject = content_terms(question[match.end():])
+    subject = content_terms(question[opened.end():] if opened else did.group(1))
     for n in dict.fromkeys(n for _, n, _ in ranked):
         headline = news_headline(docs[n - 1])
         if headline and len(subject & content_terms(headline)) * 2 >= len(subject):
