@@ -92,8 +92,8 @@ def choose_short_answer(question: str, ranked: list[tuple[float, int, dict]],
 def about_headline(question: str, ranked: list[tuple[float, int, dict]],
                    docs: list[Document]) -> ShortAnswer | None:
     """For a question that asks what happened ("what happened in Sri Lanka?", "tell me about
-    monkeypox", "what did the Fed do?"), the headline of the best-ranked report that names at least half of what it
-    asks about; None for other questions or when no headline does."""
+    monkeypox", "what did the Fed do?"), the headline of the best-ranked report that names at
+    least half of what it asks about; None for other questions or when no headline does."""
     opened, did = _OPEN.search(question), _DID.search(question)
     if opened is None and did is None:
         return None
