@@ -118,10 +118,17 @@ def test_a_short_answer_far_below_the_best_sentence_gives_way_when_both_cannot_b
     assert settle_short("When was the treaty signed?", near, near_ranked, docs) is near
 
 
+def _tagged_chunk(tagged: list[tuple[str, list[tuple[str, str]]]]) -> Document:
+    """One retrieved chunk of (sentence, its entities as tagged at ingest) pairs."""
+    doc = _chunk([text for text, _ in tagged], article="a")
+    for sentence, (_, ents) in zip(doc.metadata["sentences"], tagged):
+        sentence["ents"] = ents
+    return doc
+
+
 def _tagged(question: str, text: str, ents: list[tuple[str, str]]) -> str | None:
     """The short answer from one retrieved sentence whose entities were tagged at ingest."""
-    docs = [_chunk([text], article="a")]
-    docs[0].metadata["sentences"][0]["ents"] = ents
+    docs = [_tagged_chunk([(text, ents)])]
     short = choose_short_answer(question, rank_sentences(question, docs), docs)
     return short.text if short else None
 
@@ -136,10 +143,11 @@ def test_a_question_asking_for_several_things_gets_all_the_sentence_lists():
 
 def test_a_name_mentioned_in_part_is_given_in_full():
     question = "Which airline announced a deal to buy Spirit Airlines?"
-    docs = [_chunk(["JetBlue announced a deal to buy Spirit Airlines on Thursday.",
-                    "The offer from JetBlue Airways values Spirit at $3.8 billion."], article="a")]
-    docs[0].metadata["sentences"][0]["ents"] = [("JetBlue", "ORG"), ("Spirit Airlines", "ORG")]
-    docs[0].metadata["sentences"][1]["ents"] = [("JetBlue Airways", "ORG"), ("Spirit", "ORG")]
+    docs = [_tagged_chunk([
+        ("JetBlue announced a deal to buy Spirit Airlines on Thursday.",
+         [("JetBlue", "ORG"), ("Spirit Airlines", "ORG")]),
+        ("The offer from JetBlue Airways values Spirit at $3.8 billion.",
+         [("JetBlue Airways", "ORG"), ("Spirit", "ORG")])])]
     short = choose_short_answer(question, rank_sentences(question, docs), docs)
     assert short.text == "JetBlue Airways" and short.text in short.quote
 
@@ -192,10 +200,11 @@ def test_a_person_is_named_with_the_title_written_before_the_name(text, person, 
 
 def test_a_name_tagged_as_the_asked_kind_anywhere_is_a_candidate_everywhere():
     question = "Which island nation plunged into chaos?"
-    docs = [_chunk(["Sri Lanka has plunged into chaos and its president has fled to Singapore.",
-                    "The president left Sri Lanka on Wednesday."], article="a")]
-    docs[0].metadata["sentences"][0]["ents"] = [("Sri Lanka", "PERSON"), ("Singapore", "GPE")]
-    docs[0].metadata["sentences"][1]["ents"] = [("Sri Lanka", "GPE"), ("Wednesday", "DATE")]
+    docs = [_tagged_chunk([
+        ("Sri Lanka has plunged into chaos and its president has fled to Singapore.",
+         [("Sri Lanka", "PERSON"), ("Singapore", "GPE")]),
+        ("The president left Sri Lanka on Wednesday.",
+         [("Sri Lanka", "GPE"), ("Wednesday", "DATE")])])]
     docs[0].metadata["sentences"][1]["score"] = 0.3  # the plunge sentence is the best one
     short = choose_short_answer(question, rank_sentences(question, docs), docs)
     assert short.text == "Sri Lanka" and "plunged" in short.quote
