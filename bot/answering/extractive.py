@@ -18,7 +18,7 @@ from langchain_core.documents import Document
 from pydantic import BaseModel, Field
 
 from bot.answering.short_answer import ShortAnswer, choose_short_answer
-from bot.answering.terms import content_terms, coverage, term_list
+from bot.answering.terms import content_terms, coverage, is_question, term_list
 
 MAX_ANSWER_CHARS = 400
 # Abstain when no retrieved sentence reaches this cosine similarity to the question. The highest
@@ -336,11 +336,6 @@ def cue_fit(text: str, cue: str, question_terms: set[str]) -> float:
 def headed_text(doc: Document) -> str:
     """A chunk's headline and text."""
     return f"{doc.metadata.get('title', '')}\n{doc.page_content}"
-
-
-def is_question(text: str) -> bool:
-    """Whether a sentence asks rather than tells: it ends with a question mark."""
-    return text.rstrip().rstrip("\"”’')]").endswith("?")
 
 
 def is_heading(text: str) -> bool:

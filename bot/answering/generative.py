@@ -72,9 +72,11 @@ class GenerativeAnswerer:
         question = inputs.get("query") or inputs["question"]
         written, body = split_short_answer(text)
         short = written if written and len(written.split()) <= MAX_WORDS else None
-        if written and short is None and written not in body and sole_source(written, docs):
-            stop = "" if written.endswith((".", "!", "?")) else "."  # a whole sentence on the
-            body = f"{written}{stop}\n{body}"  # short answer's line that one source holds
+        whole = written and short is None and written not in body
+        n = sole_source(written, docs) if whole else None
+        if n is not None:  # a whole sentence on the short answer's line that one source holds,
+            stop = written[-1] if written.endswith((".", "!", "?")) else "."  # cited as
+            body = f"{written.rstrip('.!?')} [{n}]{stop}\n{body}"  # attribute would cite it
         cited, body = strip_scaffolding(body)
         failures = ["the reply states nothing but its short answer"]
         if MARKER.sub("", body).strip(" .\n"):

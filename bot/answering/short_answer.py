@@ -16,7 +16,8 @@ from langchain_core.documents import Document
 
 from bot.answering.spans import (answer_kind, asks_for_several, find_spans, head_phrase,
                                  kind_labels, relabel)
-from bot.answering.terms import acronyms, content_terms, initials, term_list
+from bot.answering.terms import (NAME_GLUE, acronyms, content_terms, initials, is_question,
+                                 term_list)
 from index.entities import unpack
 
 # How many of the best-scored sentences, and of the best chunks' headlines, offer candidates.
@@ -36,7 +37,6 @@ W_HEAD = 1.0
 HEADLINE_GAP = 0.0   # a headline counts as a sentence this far below its chunk's best
 NEAR_WORDS = 4
 
-_NAME_GLUE = {"of", "the", "and", "&", "de", "for"}
 _UNITS = content_terms("years months weeks days hours minutes old")
 # Questions that ask what happened rather than for a thing: their short answer is a headline.
 _OPEN = re.compile(r"^\s*(?:so\s+)?(?:what(?:'s| is| was)? (?:happening|happened|going on|new|"
@@ -117,7 +117,7 @@ def news_headline(doc: Document) -> str | None:
     if len(title.split()) > MAX_WORDS:
         title = title.split(",")[0]
     words = title.split()
-    if len(words) < 3 or len(words) > MAX_WORDS or title == title.lower() or title.endswith("?"):
+    if len(words) < 3 or len(words) > MAX_WORDS or title == title.lower() or is_question(title):
         return None
     return title.rstrip(" .,;:")
 
@@ -131,7 +131,7 @@ def named_in(question: str) -> set[str]:
 def names_again(span: str, named: set[str]) -> bool:
     """Whether span is a name the question already gives in another form: "United States" for
     a question saying "US", "WHO" for one saying "World Health Organization"."""
-    words = [w for w in span.split() if w.lower() not in _NAME_GLUE]
+    words = [w for w in span.split() if w.lower() not in NAME_GLUE]
     if len(words) > 1 and all(w[:1].isupper() for w in words):
         return "".join(w[0] for w in words).lower() in named
     return span.isupper() and span.lower() in named
@@ -153,7 +153,7 @@ def is_full_name(name: str, part: str) -> bool:
         return False
     extra = name.removeprefix(part + " ") if name.startswith(part + " ") else name[:-len(part) - 1]
     words = name.split()
-    return (all(w[:1].isupper() or w.lower() in _NAME_GLUE for w in extra.split())
+    return (all(w[:1].isupper() or w.lower() in NAME_GLUE for w in extra.split())
             and words[0][:1].isupper() and words[-1][:1].isupper())
 
 

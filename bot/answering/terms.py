@@ -8,8 +8,10 @@ from functools import lru_cache
 _WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*|\d[\d,.]*")
 # Acronyms ("IRS", "CDC", "US") and the capitalised names they may stand for.
 _ACRONYM = re.compile(r"\b[A-Z]{2,6}\b")
-_NAME = re.compile(r"\b[A-Z][\w’'-]*(?:\s+(?:(?:of|for|and|the|on|&)\s+)*[A-Z][\w’'-]*)+")
-_NAME_GLUE = {"of", "for", "and", "the", "on", "&"}
+# The small words inside a name ("Centers for Disease Control", "Banco de Mexico").
+NAME_GLUE = frozenset({"of", "for", "and", "the", "on", "&", "de"})
+_NAME = re.compile(r"\b[A-Z][\w’'-]*(?:\s+(?:(?:" + "|".join(map(re.escape, sorted(NAME_GLUE)))
+                   + r")\s+)*[A-Z][\w’'-]*)+")
 _STOP = set("""a about above after again against all am an and any are as at be because been before
 being below between both but by can could did do does doing down during each few for from further
 had has have having he her here hers herself him himself his how i if in into is it its itself just
@@ -30,6 +32,11 @@ def coverage(question: str, text: str) -> float:
     return len(terms & content_terms(text)) / len(terms) if terms else 1.0
 
 
+def is_question(text: str) -> bool:
+    """Whether a sentence asks rather than tells: it ends with a question mark."""
+    return text.rstrip().rstrip("\"”’')]").endswith("?")
+
+
 def initials(text: str) -> set[str]:
     """The acronyms that text's names spell: "Internal Revenue Service" -> "irs"; every run of
     a name's words counts ("US Centers for Disease Control" -> "cdc")."""
@@ -42,7 +49,7 @@ def name_runs(text: str) -> list[list[str]]:
     [Centers, Disease, Control])."""
     runs = []
     for match in _NAME.finditer(text):
-        words = [w for w in match.group().split() if w.lower() not in _NAME_GLUE]
+        words = [w for w in match.group().split() if w.lower() not in NAME_GLUE]
         runs += [words[i:j] for i in range(len(words)) for j in range(i + 2, len(words) + 1)]
     return runs
 
