@@ -43,6 +43,10 @@ def _chunk(texts: list[str], *, article: str, title: str = "", score: float = 0.
     ("Which major holiday did India celebrate this week?", "event"),
     ("According to the White House, how soon could vaccines be available?", "date"),
     ("Why did cities cancel fireworks?", None),
+    ("Trump's critic lost her seat this week. What is her name?", "person"),
+    ("A rover landed. What is its name?", "name"),
+    ("NASA will launch a mission. What is the mission called?", "name"),
+    ("What is the new show called?", "title"),
 ])
 def test_the_question_names_the_kind_of_answer(question, kind):
     assert answer_kind(question) == kind

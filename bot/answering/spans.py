@@ -56,6 +56,12 @@ _WH = re.compile(r"\b(who|whom|whose|when|where|how soon)\b")
 _WH_KIND = {"who": "person", "whom": "person", "whose": "person", "when": "date", "where": "place",
             "how soon": "date"}
 _COPULA = re.compile(r"\bwhat (?:is|was|are|were) (?:the|a|an) ((?:[\w’'-]+\s*){1,3})", re.I)
+# "What is her name?" asks for a person, "what is its name?" for a name; "what is the mission
+# called?" for the kind its head noun names (a name where it names none).
+_PRONOUN_NAME = re.compile(r"\bwhat(?:'s| is| was| are| were) (his|her|their|its) "
+                           r"(?:full |first |last |real )?names?\b", re.I)
+_CALLED = re.compile(r"\bwhat (?:is|was|are|were) (?:it|they|the ((?:[\w’'-]+ ){0,2}[\w’'-]+)) "
+                     r"(?:called|named)\b", re.I)
 _PREPOSITIONS = {"of", "for", "in", "on", "at", "to", "from", "by", "with", "that", "which"}
 _AUXILIARIES = {"is", "was", "were", "are", "did", "does", "do", "has", "have", "had", "will",
                 "would", "can", "could", "should", "happened", "happens"}
@@ -100,7 +106,7 @@ def answer_kind(question: str) -> str | None:
     head = which_kind(question)
     if head not in (None, "name"):
         return head  # "who was associated with which group?" asks for the group
-    head = head or copula_kind(question)
+    head = head or copula_kind(question) or name_kind(question)
     # The first wh-word of the main clause: the last sentence ("Police arrested men who ... .
     # Where was the event?"), after its last comma ("When rich countries trade ..., whose wages
     # rise?"); "Who was CEO when the service began?" asks for a person.
@@ -133,6 +139,19 @@ def copula_kind(question: str) -> str | None:
         if kind or word in ("name", "nationality"):
             return kind or "name"
     return None
+
+
+def name_kind(question: str) -> str | None:
+    """The kind asked for by "what is her name?" (a person), "what is its name?" (a name) or
+    "what is the mission called?" (its head noun's kind, else a name); None for other questions."""
+    pronoun = _PRONOUN_NAME.search(question)
+    if pronoun is not None:
+        return "name" if pronoun.group(1).lower() == "its" else "person"
+    called = _CALLED.search(question)
+    if called is None:
+        return None
+    word = (called.group(1) or "").lower().split()[-1:] or [""]
+    return _HEAD_KIND.get(word[0]) or _HEAD_KIND.get(singular(word[0])) or "name"
 
 
 def head_phrase(question: str) -> list[str]:
