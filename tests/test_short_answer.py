@@ -239,3 +239,30 @@ def test_what_did_someone_do_is_answered_by_a_headline_about_them():
                     article="f", title="Fed hikes interest rates again - CNN")
     short = choose_short_answer(question, rank_sentences(question, [report]), [report])
     assert short.text == "Fed hikes interest rates again"
+
+
+def test_which_country_is_answered_with_a_country_not_a_city_the_report_names():
+    question = "Jill Biden met with the first lady of which country this week?"
+    text = ("Jill Biden met the first lady in Washington on Tuesday, after her own trip to "
+            "Ukraine in May.")
+    ents = [("Jill Biden", "PERSON"), ("Washington", "GPE"), ("Tuesday", "DATE"),
+            ("Ukraine", "GPE"), ("May", "DATE")]
+    assert _tagged(question, text, ents) == "Ukraine"
+    assert _tagged("Jill Biden met the first lady in which city this week?", text, ents) == (
+        "Washington")
+
+
+def test_a_name_is_given_without_its_possessive():
+    text = "North Korea's leader declared victory over Covid-19 on Wednesday."
+    ents = [("North Korea's", "GPE"), ("Covid-19", "ORG"), ("Wednesday", "DATE")]
+    assert _tagged("Which country declared victory over Covid-19?", text, ents) == "North Korea"
+
+
+def test_a_slug_title_is_no_quote():
+    question = "Which country cracked down on rainbow toys?"
+    docs = [_tagged_chunk([("Officials in Riyadh cracked down on rainbow toys on Tuesday.",
+                            [("Riyadh", "GPE"), ("Tuesday", "DATE")])])]
+    docs[0].metadata.update(title="saudi arabia rainbow toys ban intl",
+                            title_ents="0-12-GPE")
+    short = choose_short_answer(question, rank_sentences(question, docs), docs)
+    assert short.quote != docs[0].metadata["title"]

@@ -10,7 +10,10 @@ money, percentages, dates, quoted titles, capitalised names.
 
 from __future__ import annotations
 
+import functools
 import re
+
+from babel import Locale
 
 from bot.answering.terms import content_terms
 
@@ -173,6 +176,37 @@ def head_phrase(question: str) -> list[str]:
     return []
 
 
+def place_type(question: str) -> str | None:
+    """ "country" or "continent" when the question asks for one ("which country", "what
+    nations"), else None: any place answers it."""
+    words = head_phrase(question)
+    head = singular(words[-1]) if words else ""
+    return head if head in ("country", "continent") else "country" if head == "nation" else None
+
+
+def is_place_of(span: str, place: str) -> bool:
+    """Whether span names a place of that type: a country or territory by its English name
+    (CLDR's, through Babel, and the short forms news writes: "US", "Britain"), or a continent."""
+    name = _LEAD_STOP.sub("", clean(span)).lower()
+    return name in (_countries() if place == "country" else _CONTINENTS)
+
+
+# Names compared without a leading "the" ("the Netherlands" -> "netherlands").
+_CONTINENTS = {"africa", "asia", "europe", "north america", "south america", "oceania",
+               "antarctica", "australia", "americas", "latin america"}
+_COUNTRY_ALIASES = {"us", "u.s.", "usa", "u.s.a.", "america", "uk", "u.k.", "britain",
+                    "great britain", "england", "scotland", "wales", "northern ireland",
+                    "czech republic", "ivory coast", "burma", "holland", "palestine", "vatican",
+                    "congo", "gambia"}
+
+
+@functools.cache
+def _countries() -> frozenset[str]:
+    names = {name.lower() for code, name in Locale("en").territories.items() if not code.isdigit()}
+    variants = {n.split(" (")[0] for n in names} | {n.replace("&", "and") for n in names}
+    return frozenset(names | variants | _COUNTRY_ALIASES)
+
+
 def asks_for_several(question: str) -> bool:
     """Whether "which/what HEAD" names more than one thing: "which two countries", "which
     teams"."""
@@ -301,6 +335,8 @@ def _without_stop_unit(span: str) -> str:
 
 
 def clean(span: str) -> str:
-    """A span without a leading article and without surrounding punctuation."""
-    span = " ".join(span.split()).strip(" .,;:!?'\"“”‘’()")
+    """A span without a leading article, a possessive ("North Korea's" -> "North Korea") or
+    surrounding punctuation."""
+    span = re.sub(r"(?<=\w)[’']s$", "", " ".join(span.split()).strip(" .,;:!?'\"“”‘’()"))
+    span = span.strip(" .,;:!?'\"“”‘’()")
     return _LEAD_STOP.sub("", span) if len(span.split()) > 1 else span
