@@ -86,7 +86,7 @@ def _measure_bot(env: dict, asked: list[str], *, writer_in_bot: bool) -> dict:
     out = {"first_answer_s": round(time.perf_counter() - started, 2)}
     times = sorted(bot.ask(q)["ms"] for q in asked)
     out |= {"warm_p50_ms": round(_pct(times, 50), 1), "warm_p95_ms": round(_pct(times, 95), 1),
-            "rss_mb": bot.rss_mb()}
+            **bot.rss()}
     out |= _freshness(bot, env, asked, writer_in_bot)
     out["rss_after_mb"] = bot.rss_mb()
     out["errors"] = bot.errors + int("error" in first)
@@ -148,8 +148,12 @@ class _Bot:
         return reply
 
     def rss_mb(self) -> float:
+        return self.rss()["rss_mb"]
+
+    def rss(self) -> dict:
+        """{"rss_mb", "rss_anon_mb", "rss_file_mb"} of the bot process now."""
         self.send({"cmd": "rss"})
-        return self._reply()["rss_mb"]
+        return self._reply()
 
     def close(self) -> None:
         self.proc.stdin.close()
@@ -262,7 +266,8 @@ def serve() -> None:
             except Exception as exc:  # a figure, not a crash: counted as an error
                 say({"ms": (time.perf_counter() - started) * 1000, "error": str(exc)[:200]})
         elif command["cmd"] == "rss":
-            say({"rss_mb": _rss_mb(os.getpid())})
+            say({"rss_mb": _rss_mb(os.getpid()), "rss_anon_mb": _rss_mb(os.getpid(), "RssAnon"),
+                 "rss_file_mb": _rss_mb(os.getpid(), "RssFile")})
         elif command["cmd"] == "write":
             threading.Thread(target=_write_here, args=(store, embedder, command["text"], say),
                              daemon=True).start()
@@ -313,9 +318,12 @@ def _wait_for(url: str, proc: subprocess.Popen) -> None:
     raise RuntimeError("chroma run did not come up within 60 s")
 
 
-def _rss_mb(pid: int) -> float:
+def _rss_mb(pid: int, field: str = "VmRSS") -> float:
+    """A process's resident memory in MB: all of it (VmRSS), or the part that is its own heap
+    (RssAnon) or pages of files it maps (RssFile: Chroma's SQLite and index files, the model;
+    the kernel can drop and re-read those)."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
+        if line.startswith(f"{field}:"):
             return round(int(line.split()[1]) / 1024, 1)
     return 0.0
 
@@ -336,7 +344,8 @@ def _line(run: dict) -> str:
              if run["fresh_s"] is not None else "not within 60 s")
     return (f"scale {run['mode']:8s} {run['chunks']:>9,} chunks: build {run['build_s']} s "
             f"(+ keywords {run['keyword_build_s']} s), disk {run['disk_mb']} MB, first answer "
-            f"{run['first_answer_s']} s, RSS {run['rss_mb']} MB, warm p50/p95 "
+            f"{run['first_answer_s']} s, RSS {run['rss_mb']} MB ({run.get('rss_anon_mb')} heap, "
+            f"{run.get('rss_file_mb')} mapped files), warm p50/p95 "
             f"{run['warm_p50_ms']}/{run['warm_p95_ms']} ms, new article answered in {fresh} "
             f"(slowest question meanwhile {run['max_ms_during_fresh']} ms), errors {run['errors']}"
             + (f", chroma server RSS {run['server_rss_mb']} MB" if "server_rss_mb" in run else ""))
