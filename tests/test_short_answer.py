@@ -266,3 +266,13 @@ def test_a_slug_title_is_no_quote():
                             title_ents="0-12-GPE")
     short = choose_short_answer(question, rank_sentences(question, docs), docs)
     assert short.quote != docs[0].metadata["title"]
+
+
+def test_a_place_is_given_with_the_state_or_country_written_after_it_but_a_list_is_not_joined():
+    question = "Where is Mar-a-Lago located?"
+    text = "Agents searched Mar-a-Lago in Palm Beach, Florida, on Monday."
+    ents = [("Mar-a-Lago", "FAC"), ("Palm Beach", "GPE"), ("Florida", "GPE"), ("Monday", "DATE")]
+    assert _tagged(question, text, ents) == "Palm Beach, Florida"
+    listed = "Storms hit Sweden, Finland and Norway on Monday."
+    ents = [("Sweden", "GPE"), ("Finland", "GPE"), ("Norway", "GPE"), ("Monday", "DATE")]
+    assert "," not in _tagged("Where did storms hit on Monday?", listed, ents)

@@ -93,6 +93,9 @@ _TITLES = {"director", "dr", "president", "chief", "ceo", "secretary", "minister
 _TITLE_LEADS = {"former", "first", "vice", "deputy", "acting", "house", "senate"}
 # The capitalised words (and "First lady") right before a name: where its title stands.
 _BEFORE_NAME = re.compile(r"(?:(?:[A-Z][\w.’'-]*|lady)\s+){1,5}$")
+# ", Florida" after a place; a list goes on after it with ", Norway" or "and ...".
+_REGION = re.compile(r",\s+([A-Z][\w’'-]*(?:\s+[A-Z][\w’'-]*)*)")
+_LIST_GOES_ON = re.compile(r"\s*(?:,\s*[A-Z]|,?\s*(?:and|or|&)\b)")
 _QUOTED = re.compile(r"[“\"]([^”\"]{2,80})[”\"]")
 _PROPER = re.compile(r"\b[A-Z][\w&'’.-]*(?:\s+(?:of|the|and|&|de|for)?\s*[A-Z][\w&'’-]*)*")
 _LEAD_STOP = re.compile(r"^(?:the|a|an)\s+", re.I)
@@ -260,9 +263,23 @@ def entity_spans(text: str, kind: str, ents: list[tuple[str, str]]) -> list[str]
         taken = {span for span, _ in ents}
         orgs = {span for span, label in ents if label == "ORG"}
         people = {span for span, label in ents if label == "PERSON"}
+        places = {span for span, label in ents if label in ("GPE", "LOC")}
         spans = [with_rest_of_name(text, span, taken) if span in orgs else
-                 with_title(text, span) if span in people else span for span in spans]
+                 with_title(text, span) if span in people else
+                 with_region(text, span, places) if span in places else span for span in spans]
     return quoted_titles(text, kind) + spans
+
+
+def with_region(text: str, span: str, places: set[str]) -> str:
+    """A place with the state or country written after it, as news style gives it: "Palm
+    Beach, Florida", "Kyiv, Ukraine"; never a list ("Sweden, Finland and Norway")."""
+    at = text.find(span)
+    found = _REGION.match(text, at + len(span)) if at >= 0 else None
+    if found is None or found.group(1) not in places or _LIST_GOES_ON.match(text, found.end()):
+        return span
+    if is_place_of(span, "country") and is_place_of(found.group(1), "country"):
+        return span  # "Sweden, Finland join NATO": two countries, not one inside the other
+    return f"{span}, {found.group(1)}"
 
 
 def with_title(text: str, span: str) -> str:
