@@ -49,6 +49,8 @@ _LABELS = {
              "LAW"},
 }
 _HEAD_KIND = {w: kind for kind, words in _HEADS.items() for w in words.split()}
+# "(will do) what this week?": words after "what" that are no head noun.
+_NOT_HEADS = {"this", "that", "next", "last", "these", "those"}
 _SEVERAL = {"two", "three", "four", "both"}
 _NUMBER_Q = re.compile(r"\bhow (many|much|long|old|far|big|large|tall|often|high|fast)\b|"
                        r"\bwhat (number|percentage|percent|share|amount|proportion|magnitude)\b|"
@@ -166,8 +168,8 @@ def head_phrase(question: str) -> list[str]:
     company's stock ..." -> [company]; [] for "what is ...", "what did ..." or no which/what."""
     for match in _WHICH.finditer(question):
         words = [w.removesuffix("’s").removesuffix("'s") for w in match.group(1).lower().split()]
-        if words[0] in _AUXILIARIES:
-            continue  # "what is ...", "what did ...": no head noun to read
+        if words[0] in _AUXILIARIES or words[0] in _NOT_HEADS:
+            continue  # "what is ...", "what did ...", "do what this week": no head noun to read
         phrase = []
         for word in words:
             if word in _AUXILIARIES:
