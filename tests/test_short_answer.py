@@ -277,3 +277,14 @@ def test_a_place_is_given_with_the_state_or_country_written_after_it_but_a_list_
     listed = "Storms hit Sweden, Finland and Norway on Monday."
     ents = [("Sweden", "GPE"), ("Finland", "GPE"), ("Norway", "GPE"), ("Monday", "DATE")]
     assert "," not in _tagged("Where did storms hit on Monday?", listed, ents)
+
+
+def test_a_why_question_gets_the_reason_the_sentence_gives():
+    question = "Why were some Kia SUVs recalled this week?"
+    docs = [_chunk(["Kia recalled 245,030 SUVs made between 2020 and 2022, citing a risk of fire "
+                    "while parked, regulators said."], article="a")]
+    short = choose_short_answer(question, rank_sentences(question, docs), docs)
+    assert short.text == "citing a risk of fire while parked"
+    docs = [_chunk(["Kia recalled 245,030 SUVs made between 2020 and 2022 on Tuesday."],
+                   article="a")]
+    assert choose_short_answer(question, rank_sentences(question, docs), docs).text  # a phrase

@@ -49,6 +49,10 @@ _OPEN = re.compile(r"^\s*(?:so\s+)?(?:what(?:'s| is| was)? (?:happening|happened
 _DID = re.compile(r"^\s*what (?:did|does|do|has|have|will|would) (.+?) (?:do|done|say|said|"
                   r"decide|decided|announce|announced)\b", re.I)
 _OUTLET_SUFFIX = re.compile(r"\s+(?:[-|–—]\s+[^-|–—]{2,40}|\.\.\.)$")
+# Why-questions: the reason is the clause after a cue ("because", "due to", "to avoid").
+_WHY = re.compile(r"\bwhy\b", re.I)
+_REASON = re.compile(r"\b(?:because(?: of)?|due to|owing to|thanks to|citing|amid|as a result of|"
+                     r"in order to|to avoid|to prevent|for fear of|so that)\b[^,;.:!?()—]*", re.I)
 _TOKEN = re.compile(r"\d[\d,.]*\d|[\w’'&.-]+")
 
 
@@ -96,7 +100,9 @@ def choose_short_answer(question: str, ranked: list[tuple[float, int, dict]],
     told = about_headline(question, ranked, docs) if headlines else None
     if told is not None:  # "what happened in Sri Lanka?": a headline says it in a few words
         return told
-    return ShortAnswer(new_phrase(sentence["text"], terms), n, sentence["text"], sentence, 0.0)
+    phrase = (_WHY.search(question) and reason(sentence["text"])) or new_phrase(
+        sentence["text"], terms)
+    return ShortAnswer(phrase, n, sentence["text"], sentence, 0.0)
 
 
 def about_headline(question: str, ranked: list[tuple[float, int, dict]],
@@ -269,6 +275,19 @@ def new_phrase(sentence: str, question_terms: set[str]) -> str:
             best = trimmed
         run = []
     return " ".join((best or words)[:MAX_WORDS]).strip(" ,.;:")
+
+
+def reason(sentence: str) -> str | None:
+    """The reason a sentence gives, from its cue to the end of the clause (<= MAX_WORDS words,
+    without trailing small words): "... citing a risk of fire while parked" -> "citing a risk of
+    fire while parked"; None when it gives none by a cue."""
+    found = _REASON.search(sentence)
+    if found is None:
+        return None
+    words = _TOKEN.findall(found.group())[:MAX_WORDS]
+    while words and not content_terms(words[-1]):
+        words = words[:-1]
+    return " ".join(words) if len(words) > 1 else None
 
 
 def _trim(words: list[str]) -> list[str]:
