@@ -288,3 +288,12 @@ def test_a_why_question_gets_the_reason_the_sentence_gives():
     docs = [_chunk(["Kia recalled 245,030 SUVs made between 2020 and 2022 on Tuesday."],
                    article="a")]
     assert choose_short_answer(question, rank_sentences(question, docs), docs).text  # a phrase
+
+
+def test_a_name_keeps_the_number_that_is_part_of_it():
+    text = "The uncrewed Artemis I will launch this month on a trip beyond the moon."
+    ents = [("Artemis", "PRODUCT"), ("this month", "DATE")]
+    assert _tagged("Which mission will launch beyond the moon this month?", text, ents) == (
+        "Artemis I")
+    text = "Shares of Apple 2 weeks after the launch rose."
+    assert _tagged("Which company's shares rose?", text, [("Apple", "ORG")]) == "Apple"

@@ -98,6 +98,10 @@ _BEFORE_NAME = re.compile(r"(?:(?:[A-Z][\w.’'-]*|lady)\s+){1,5}$")
 # ", Florida" after a place; a list goes on after it with ", Norway" or "and ...".
 _REGION = re.compile(r",\s+([A-Z][\w’'-]*(?:\s+[A-Z][\w’'-]*)*)")
 _LIST_GOES_ON = re.compile(r"\s*(?:,\s*[A-Z]|,?\s*(?:and|or|&)\b)")
+# The entities whose name may end in a number the recogniser leaves out, and that number.
+_NUMBERED = {"ORG", "PRODUCT", "EVENT", "WORK_OF_ART", "LAW", "FAC"}
+_NAME_NUMBER = re.compile(r" (?:\d{1,4}|[IVX]{1,4})\b(?![.,]?\d|\s*(?:%|percent|million|billion|"
+                          r"years?|months?|weeks?|days?|hours?|times|people)\b)")
 _QUOTED = re.compile(r"[“\"]([^”\"]{2,80})[”\"]")
 _PROPER = re.compile(r"\b[A-Z][\w&'’.-]*(?:\s+(?:of|the|and|&|de|for)?\s*[A-Z][\w&'’-]*)*")
 _LEAD_STOP = re.compile(r"^(?:the|a|an)\s+", re.I)
@@ -269,6 +273,8 @@ def entity_spans(text: str, kind: str, ents: list[tuple[str, str]]) -> list[str]
         spans = [with_rest_of_name(text, span, taken) if span in orgs else
                  with_title(text, span) if span in people else
                  with_region(text, span, places) if span in places else span for span in spans]
+        things = {span for span, label in ents if label in _NUMBERED}
+        spans = [with_number(text, span) if span in things else span for span in spans]
     return quoted_titles(text, kind) + spans
 
 
@@ -282,6 +288,13 @@ def with_region(text: str, span: str, places: set[str]) -> str:
     if is_place_of(span, "country") and is_place_of(found.group(1), "country"):
         return span  # "Sweden, Finland join NATO": two countries, not one inside the other
     return f"{span}, {found.group(1)}"
+
+
+def with_number(text: str, span: str) -> str:
+    """A name with the number that is part of it: "Scotland Act 1998", "Artemis I", "Apollo 11"."""
+    at = text.find(span)
+    found = _NAME_NUMBER.match(text, at + len(span)) if at >= 0 else None
+    return span + found.group() if found else span
 
 
 def with_title(text: str, span: str) -> str:
