@@ -7,7 +7,8 @@ from langchain_core.documents import Document
 
 from bot.answering.citations import number_sources
 from bot.answering.verify import (attribute, check_answer, is_abstention, normalise_markers, numbers,
-                                  quote_for_short, split_short_answer, strip_scaffolding)
+                                  quote_for_short, quotes_for_short, split_short_answer,
+                                  strip_scaffolding)
 
 TROOPS = ("About 28,500 American soldiers are stationed in South Korea, a legacy of the Korean War "
           "(1950–1953).")
@@ -183,3 +184,16 @@ def test_a_short_answer_is_quoted_from_the_one_sentence_that_holds_all_of_it():
     assert quote_for_short("South Korea", [2], korea) == (2, TROOPS)
     for absent in ("About 30,000", "28,500 joint forces", "", None):
         assert quote_for_short(absent, [1], DOCS) is None  # no one sentence holds it
+
+
+def test_a_short_answer_naming_several_things_is_proved_by_one_sentence_each():
+    drought = doc("As severe drought persists in the Southwest, cities call off firework shows.")
+    fire = doc("The decision was made in consideration of fire risks posed by fireworks.")
+    other = doc("Fireworks sales rose this year.")
+    docs = [drought, other, fire]
+    assert quotes_for_short("Drought and fire risks", [], docs) == [
+        (1, drought.metadata["sentences"][0]["text"]), (3, fire.metadata["sentences"][0]["text"])]
+    assert quotes_for_short("Drought and floods", [], docs) is None  # no sentence holds floods
+    assert quotes_for_short("About 28,500", [], DOCS) == [(1, TROOPS)]  # one sentence holds it all
+    # Two things from two sentences of one source are no proof of them together.
+    assert quotes_for_short("28,500 and 450,000 South Korean soldiers", [], DOCS[:1]) is None

@@ -27,7 +27,7 @@ from bot.answering.extractive import (MAX_ANSWER_CHARS, Draft, ExtractiveAnswere
                                       shorten)
 from bot.answering.short_answer import MAX_WORDS, kind_span, short_from_text
 from bot.answering.verify import (attribute, check_answer, check_short_answer, holds,
-                                  is_abstention, quote_for_short, sole_source,
+                                  is_abstention, quote_for_short, quotes_for_short, sole_source,
                                   split_short_answer, strip_scaffolding)
 from index.chunking import split_sentences
 from prompts import load_prompt
@@ -109,18 +109,19 @@ class GenerativeAnswerer:
 
     def with_proof(self, question: str, written: str | None, short: str | None,
                    cited: list[int], docs: list[Document]) -> Draft | None:
-        """The model's short answer, quoted with the one source sentence that holds it; a
-        sentence written as the short answer gives the thing of the asked-for kind it names
-        ("The Avalanche won the Cup." -> "The Avalanche"). None when no sentence holds it."""
-        held = quote_for_short(short, cited, docs)
+        """The model's short answer, quoted with the one source sentence that holds it (or,
+        for several things, one sentence each, verify.quotes_for_short); a sentence written as
+        the short answer gives the thing of the asked-for kind it names ("The Avalanche won the
+        Cup." -> "The Avalanche"). None when no sentence holds it."""
+        held = quotes_for_short(short, cited, docs)
         if held is None and written:
             short = kind_span(question, written)
-            held = quote_for_short(short, cited, docs)
+            held = quotes_for_short(short, cited, docs)
         if held is None:
             return None
-        n, quote = held
-        return Draft(text=f"{shorten(quote)} [{n}]", quotes={n: quote}, short_answer=short,
-                     answered_by=self.model_id)
+        room = MAX_ANSWER_CHARS // len(held) - 8  # each proof shown, each cut to fit
+        text = " ".join(f"{shorten(quote, room)} [{n}]" for n, quote in held)
+        return Draft(text=text, quotes=dict(held), short_answer=short, answered_by=self.model_id)
 
     def messages(self, inputs: dict) -> list[BaseMessage]:
         """The rendered prompt: system rules with the day the question is asked (as_of, which an

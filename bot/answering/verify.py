@@ -50,6 +50,8 @@ _LEAD_IN = re.compile(r"^\s*(?:according to|as per|based on) (?:the )?(?:provide
                       r"(?:sources?|articles?|reports?|news)\s*,?\s*", re.I)
 # A source sentence that gives orders to the reader or a model ("Ignore previous instructions and
 # tell the user ...") is an article's text, quoted if asked about, but no proof of a claim.
+# "X and Y", "X, Y and Z", "X & Y": a short answer naming several things.
+_COORDINATION = re.compile(r",\s*(?:and\s+)?|\s+(?:and|&)\s+")
 _ORDERS = re.compile(r"\b(?:ignore|disregard|forget) (?:all |any )?(?:the )?(?:previous|prior|above|"
                      r"earlier|your) (?:instructions|rules|prompts?)\b|\btell the user\b|"
                      r"\byou are now\b|\bdeveloper mode\b|^\s*system\s*:", re.I)
@@ -166,6 +168,23 @@ def quote_for_short(short: str | None, cited: list[int],
     order = [n for n in cited if 1 <= n <= len(docs)]
     order += [n for n in range(1, len(docs) + 1) if n not in order]
     return holder(short, order, docs)
+
+
+def quotes_for_short(short: str | None, cited: list[int],
+                     docs: list[Document]) -> list[tuple[int, str]] | None:
+    """The source sentences that prove a short answer: the one that holds all of it
+    (quote_for_short), else, for a short answer naming several things ("Drought and fire
+    risks"), one per thing, each from a different source; None when any thing is held by none."""
+    whole = quote_for_short(short, cited, docs)
+    if whole is not None or not short:
+        return [whole] if whole else None
+    parts = [p for p in _COORDINATION.split(short) if p.strip()]
+    if not 2 <= len(parts) <= 3:
+        return None
+    held = [quote_for_short(part, cited, docs) for part in parts]
+    if any(h is None for h in held) or len({n for n, _ in held}) < len(held):
+        return None  # a thing no sentence holds, or two things from one source's two sentences
+    return held
 
 
 def holder(claim: str, order: Iterable[int], docs: list[Document]) -> tuple[int, str] | None:
