@@ -196,8 +196,7 @@ def place_type(question: str) -> str | None:
 def is_place_of(span: str, place: str) -> bool:
     """Whether span names a place of that type: a country or territory by its English name
     (CLDR's, through Babel, and the short forms news writes: "US", "Britain"), or a continent."""
-    name = _LEAD_STOP.sub("", clean(span)).lower()
-    return name in (_countries() if place == "country" else _CONTINENTS)
+    return clean(span).lower() in (_countries() if place == "country" else _CONTINENTS)
 
 
 # Names compared without a leading "the" ("the Netherlands" -> "netherlands").

@@ -266,8 +266,7 @@ def serve() -> None:
             except Exception as exc:  # a figure, not a crash: counted as an error
                 say({"ms": (time.perf_counter() - started) * 1000, "error": str(exc)[:200]})
         elif command["cmd"] == "rss":
-            say({"rss_mb": _rss_mb(os.getpid()), "rss_anon_mb": _rss_mb(os.getpid(), "RssAnon"),
-                 "rss_file_mb": _rss_mb(os.getpid(), "RssFile")})
+            say(_rss(os.getpid()))
         elif command["cmd"] == "write":
             threading.Thread(target=_write_here, args=(store, embedder, command["text"], say),
                              daemon=True).start()
@@ -318,14 +317,21 @@ def _wait_for(url: str, proc: subprocess.Popen) -> None:
     raise RuntimeError("chroma run did not come up within 60 s")
 
 
-def _rss_mb(pid: int, field: str = "VmRSS") -> float:
-    """A process's resident memory in MB: all of it (VmRSS), or the part that is its own heap
-    (RssAnon) or pages of files it maps (RssFile: Chroma's SQLite and index files, the model;
-    the kernel can drop and re-read those)."""
+def _rss_mb(pid: int) -> float:
+    return _rss(pid)["rss_mb"]
+
+
+def _rss(pid: int) -> dict[str, float]:
+    """A process's resident memory in MB: all of it (rss_mb), the part that is its own heap
+    (rss_anon_mb) and the pages of files it maps (rss_file_mb: Chroma's SQLite and index files,
+    the model; the kernel can drop and re-read those)."""
+    fields = {"VmRSS": "rss_mb", "RssAnon": "rss_anon_mb", "RssFile": "rss_file_mb"}
+    out = dict.fromkeys(fields.values(), 0.0)
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith(f"{field}:"):
-            return round(int(line.split()[1]) / 1024, 1)
-    return 0.0
+        name, _, value = line.partition(":")
+        if name in fields:
+            out[fields[name]] = round(int(value.split()[0]) / 1024, 1)
+    return out
 
 
 def _du_mb(folder: Path) -> float:
