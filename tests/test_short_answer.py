@@ -297,3 +297,15 @@ def test_a_name_keeps_the_number_that_is_part_of_it():
         "Artemis I")
     text = "Shares of Apple 2 weeks after the launch rose."
     assert _tagged("Which company's shares rose?", text, [("Apple", "ORG")]) == "Apple"
+
+
+def test_which_country_takes_the_country_a_nationality_word_names():
+    text = "Saudi Arabian officials in Riyadh cracked down on rainbow-colored toys on Tuesday."
+    ents = [("Saudi Arabian", "NORP"), ("Riyadh", "GPE"), ("Tuesday", "DATE")]
+    assert _tagged("What country cracked down on rainbow-colored toys?", text, ents) == (
+        "Saudi Arabia")
+    assert _tagged("Where did officials crack down on rainbow-colored toys?", text, ents) == (
+        "Riyadh")  # a place, not a country, was asked for
+    french = [("French", "NORP"), ("Paris", "GPE"), ("Tuesday", "DATE")]
+    assert _tagged("Which country banned the toys?", "French officials in Paris banned the toys "
+                   "on Tuesday.", french) == "Paris"  # no country by that word: the place stays

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 
 from langchain_core.documents import Document
 
-from bot.answering.spans import (answer_kind, asks_for_several, find_spans, head_phrase,
-                                 is_place_of, kind_labels, place_type, relabel)
+from bot.answering.spans import (answer_kind, asks_for_several, country_of, find_spans,
+                                 head_phrase, is_place_of, kind_labels, place_type, relabel)
 from bot.answering.terms import (NAME_GLUE, acronyms, content_terms, initials, is_question,
                                  term_list)
 from index.entities import unpack
@@ -88,6 +88,8 @@ def choose_short_answer(question: str, ranked: list[tuple[float, int, dict]],
                 if scored is not None:
                     found.append((ShortAnswer(span, n, text, sentence, scored), spans))
         place = place_type(question) if kind == "place" else None
+        if place == "country":  # "Ukrainian first lady Olena Zelenska" names Ukraine
+            found += nationalities(texts, ranked[0][0], terms, docs, head)
         if place is not None:  # "which country": a city the reports name is no answer to it,
             top = max((row[0].score for row in found), default=0.0)  # unless the only country
             found = [row for row in found if is_place_of(row[0].text, place)  # is far weaker
@@ -103,6 +105,20 @@ def choose_short_answer(question: str, ranked: list[tuple[float, int, dict]],
     phrase = (_WHY.search(question) and reason(sentence["text"])) or new_phrase(
         sentence["text"], terms)
     return ShortAnswer(phrase, n, sentence["text"], sentence, 0.0)
+
+
+def nationalities(texts: list, best: float, terms: set[str], docs: list[Document],
+                  head: set[str]) -> list[tuple[ShortAnswer, list[str]]]:
+    """Countries named by the nationality words (NORP) of the candidate texts, each scored as
+    its word is: "Saudi Arabian officials" offers "Saudi Arabia"."""
+    found = []
+    for text, n, sentence, base, ents in texts:
+        for span, label in ents or []:
+            country = country_of(span) if label == "NORP" else None
+            scored = score_span(span, text, base - best, terms, docs, head) if country else None
+            if scored is not None:
+                found.append((ShortAnswer(country, n, text, sentence, scored), [country]))
+    return found
 
 
 def about_headline(question: str, ranked: list[tuple[float, int, dict]],

@@ -215,6 +215,22 @@ def _countries() -> frozenset[str]:
     return frozenset(names | variants | _COUNTRY_ALIASES)
 
 
+def country_of(demonym: str) -> str | None:
+    """The country a nationality word names, by CLDR's English names: "Ukrainian" -> "Ukraine",
+    "Saudi Arabian" -> "Saudi Arabia", "Chinese" -> "China"; None where the word does not begin
+    with a country's name less its last letter ("French", "American")."""
+    word = clean(demonym).lower()
+    matches = [name for key, name in _country_names().items()
+               if len(key) >= 5 and word.startswith(key[:-1])]
+    return max(matches, key=len) if matches else None
+
+
+@functools.cache
+def _country_names() -> dict[str, str]:
+    return {name.lower(): name for code, name in Locale("en").territories.items()
+            if not code.isdigit() and " (" not in name}
+
+
 def asks_for_several(question: str) -> bool:
     """Whether "which/what HEAD" names more than one thing: "which two countries", "which
     teams"."""
