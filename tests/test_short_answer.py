@@ -131,10 +131,14 @@ def _tagged_chunk(tagged: list[tuple[str, list[tuple[str, str]]]]) -> Document:
     return doc
 
 
+def _short(question: str, docs: list[Document]):
+    """The short answer chosen from docs, ranked as the answer step ranks them."""
+    return choose_short_answer(question, rank_sentences(question, docs), docs)
+
+
 def _tagged(question: str, text: str, ents: list[tuple[str, str]]) -> str | None:
     """The short answer from one retrieved sentence whose entities were tagged at ingest."""
-    docs = [_tagged_chunk([(text, ents)])]
-    short = choose_short_answer(question, rank_sentences(question, docs), docs)
+    short = _short(question, [_tagged_chunk([(text, ents)])])
     return short.text if short else None
 
 
@@ -153,7 +157,7 @@ def test_a_name_mentioned_in_part_is_given_in_full():
          [("JetBlue", "ORG"), ("Spirit Airlines", "ORG")]),
         ("The offer from JetBlue Airways values Spirit at $3.8 billion.",
          [("JetBlue Airways", "ORG"), ("Spirit", "ORG")])])]
-    short = choose_short_answer(question, rank_sentences(question, docs), docs)
+    short = _short(question, docs)
     assert short.text == "JetBlue Airways" and short.text in short.quote
 
 
@@ -211,7 +215,7 @@ def test_a_name_tagged_as_the_asked_kind_anywhere_is_a_candidate_everywhere():
         ("The president left Sri Lanka on Wednesday.",
          [("Sri Lanka", "GPE"), ("Wednesday", "DATE")])])]
     docs[0].metadata["sentences"][1]["score"] = 0.3  # the plunge sentence is the best one
-    short = choose_short_answer(question, rank_sentences(question, docs), docs)
+    short = _short(question, docs)
     assert short.text == "Sri Lanka" and "plunged" in short.quote
 
 
@@ -265,7 +269,7 @@ def test_a_slug_title_is_no_quote():
                             [("Riyadh", "GPE"), ("Tuesday", "DATE")])])]
     docs[0].metadata.update(title="saudi arabia rainbow toys ban intl",
                             title_ents="0-12-GPE")
-    short = choose_short_answer(question, rank_sentences(question, docs), docs)
+    short = _short(question, docs)
     assert short.quote != docs[0].metadata["title"]
 
 
@@ -283,11 +287,11 @@ def test_a_why_question_gets_the_reason_the_sentence_gives():
     question = "Why were some Kia SUVs recalled this week?"
     docs = [_chunk(["Kia recalled 245,030 SUVs made between 2020 and 2022, citing a risk of fire "
                     "while parked, regulators said."], article="a")]
-    short = choose_short_answer(question, rank_sentences(question, docs), docs)
+    short = _short(question, docs)
     assert short.text == "citing a risk of fire while parked"
     docs = [_chunk(["Kia recalled 245,030 SUVs made between 2020 and 2022 on Tuesday."],
                    article="a")]
-    assert choose_short_answer(question, rank_sentences(question, docs), docs).text  # a phrase
+    assert _short(question, docs).text  # a phrase
 
 
 def test_a_name_keeps_the_number_that_is_part_of_it():
