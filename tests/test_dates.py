@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from bot.answering.dates import Filters, date_window, parse_date, split_filters, within
+from bot.answering.dates import Filters, date_window, named_year, parse_date, split_filters, within
 from bot.errors import UsageError
 
 TODAY = date(2025, 11, 30)  # a Sunday
@@ -80,3 +80,15 @@ def test_filter_words_are_split_off_a_slack_question():
     assert split_filters("What is a source: of truth?") == (Filters(), "What is a source: of truth?")
     with pytest.raises(UsageError, match="since:"):
         split_filters("since:lastweek what happened?")
+
+
+@pytest.mark.parametrize("question, year", [
+    ("Which team won the 2022 NHL Stanley Cup Finals?", 2022),
+    ("How long did violence play out at the Capitol on January 6, 2021?", 2021),
+    ("What changed between 2019 and 2020?", 2020),
+    ("How many troops were there before 2020?", None),  # a bound, not the subject's year
+    ("Are prices back to pre-2020 levels?", None),
+    ("Why did 3000 troops leave?", None),
+])
+def test_the_year_a_question_names(question, year):
+    assert named_year(question) == year

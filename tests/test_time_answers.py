@@ -108,6 +108,14 @@ def test_date_words_narrow_to_their_window_when_it_holds_reports(news, retriever
     assert not any(d.metadata.get("date_window") for d in fallback)
 
 
+def test_a_question_asked_on_a_past_day_sees_only_the_reports_published_by_then(news, retriever):
+    query = news["recent"]["title"]
+    ids = lambda day: {d.metadata["article_id"] for d in retriever.search(query, day)}  # noqa: E731
+    assert "recent" in ids(date(2025, 11, 4))  # dated 11-05: a day's slack for time zones
+    before = ids(date(2025, 11, 3))
+    assert "recent" not in before and "undated" in before and "old" in before
+
+
 def test_latest_puts_the_newest_report_first_among_equals(news, retriever):
     plain = retriever.search("BBC report", date(2025, 11, 6))
     latest = retriever.search("latest BBC report", date(2025, 11, 6))
@@ -186,7 +194,11 @@ def test_a_question_about_a_time_is_not_answered_from_a_report_of_another(tmp_pa
                                  source="BBC", date="2024-06-01"),
                     make_article(text.replace("Portvale", "Dunmore"), "https://paper.example/b",
                                  id="undated", title="Dunmore closes Harbor Bridge for repairs",
-                                 source="Local Paper", date="date unknown")],
+                                 source="Local Paper", date="date unknown"),
+                    make_article(text.replace("Portvale", "Riverton").replace(
+                        "will close", "will close in 2026"), "https://bbc.example/riverton",
+                        id="riverton", title="Riverton to close Harbor Bridge in 2026",
+                        source="BBC", date="2024-06-01")],
                    open_store(tmp_path), embedder)
     answerer = build_answerer(Settings(home=tmp_path), embedder=embedder)
     asked = "How much will the Portvale Harbor Bridge repairs cost"
@@ -199,6 +211,14 @@ def test_a_question_about_a_time_is_not_answered_from_a_report_of_another(tmp_pa
         assert "the closest is dated 2024-06-01 (BBC)" in stale.answer
     then = answerer.answer(f"{asked} this week?", as_of=date(2024, 6, 3))
     assert not then.abstained and then.citations[0].article_id == "bridge"
+    year = answerer.answer("How much will the 2025 Portvale Harbor Bridge repairs cost?",
+                           as_of=date(2025, 11, 6))
+    assert year.abstained and "from 2025-01-01 on (\"2025\")" in year.answer, year.answer
+    assert not answerer.answer("How much will the 2024 Portvale Harbor Bridge repairs cost?",
+                               as_of=date(2025, 11, 6)).abstained
+    preview = answerer.answer("How much will the 2026 Riverton Harbor Bridge repairs cost?",
+                              as_of=date(2025, 11, 6))
+    assert not preview.abstained and "2026" in preview.answer  # a report naming the year
     undated = answerer.answer("How much will the Dunmore bridge repairs cost this week?",
                               as_of=date(2030, 1, 1))
     assert not undated.abstained  # an undated report's time is unknown, so it may answer

@@ -22,7 +22,7 @@ from langchain_core.runnables import Runnable, RunnableLambda, RunnablePassthrou
 from pydantic import BaseModel, Field
 
 from bot.answering.citations import Citation, as_of_line, assemble
-from bot.answering.dates import Filters, is_dated, report_dates, within
+from bot.answering.dates import Filters, is_dated, named_year, report_dates, within
 from bot.answering.figures import earlier_figures
 from bot.errors import UsageError
 from bot.answering.extractive import Draft, content_terms
@@ -122,17 +122,28 @@ def out_of_time(x: dict, draft: Draft) -> str | None:
     A question about this week, Tuesday or "recently" is about an event that a report from
     another time does not cover (news the index does not hold), however similar its words. Each
     quoted report must be dated, and none may fall in the question's dates (dates.report_dates).
+    A question naming a year ("the 2022 Stanley Cup Finals") is not answered by reports all
+    published before that year, unless a quote names the year itself (a preview of the event).
     """
     if draft.abstained or not draft.quotes or x.get("as_of") is None:
         return None
-    wanted = report_dates(x.get("query") or x["question"], x["as_of"])
+    question = x.get("query") or x["question"]
     metas = [x["docs"][n - 1].metadata for n in draft.quotes if 0 < n <= len(x["docs"])]
-    if wanted is None or not metas or not all(is_dated(m.get("date", "")) for m in metas):
+    if not metas or not all(is_dated(m.get("date", "")) for m in metas):
+        return None
+    wanted = report_dates(question, x["as_of"])
+    year = named_year(question)
+    if wanted is None and year is not None and all(m["date"] < f"{year}-01-01" for m in metas) \
+            and not any(str(year) in quote for quote in [draft.text, *draft.quotes.values()]):
+        wanted = (date(year, 1, 1), None, str(year))
+    if wanted is None:
         return None
     since, until, words = wanted
     if any(within(m["date"], since, until) for m in metas):
         return None
     span = " to ".join(str(d) for d in (since, until) if d)
+    if since and not until:
+        span = f"{since} on"
     closest = metas[0]
     return (f"I couldn't find a report on that from {span} (\"{words}\") in the indexed articles;"
             f" the closest is dated {closest['date']} ({closest.get('source') or 'outlet unknown'}).")

@@ -28,6 +28,7 @@ _CURRENT = re.compile(rf"\b({_RECENT_WORDS}|just|soon|upcoming)\b", re.I)
 CURRENT_DAYS = 14
 # A report on an event of "this week" may be dated a few days before the window opens.
 WINDOW_SLACK_DAYS = 3
+_YEAR = re.compile(r"(\b(?:before|until|till|by|prior to|pre)[\s-]+)?\b((?:19|20)\d\d)\b", re.I)
 _WEEKDAY = "(monday|tuesday|wednesday|thursday|friday|saturday|sunday)"
 
 
@@ -131,6 +132,13 @@ def report_dates(question: str, today: date) -> tuple[date | None, date | None, 
     if match:
         return today - timedelta(days=CURRENT_DAYS), today, match.group(0).lower()
     return None
+
+
+def named_year(question: str) -> int | None:
+    """The latest year a question names as its subject's ("the 2022 Stanley Cup Finals", "on
+    January 6, 2021"), not a bound ("before 2020", "until 2019"); None when it names none."""
+    years = [int(m.group(2)) for m in _YEAR.finditer(question) if not m.group(1)]
+    return max(years, default=None)
 
 
 def _month_start(month: str, year: int | None, today: date) -> date:

@@ -12,7 +12,7 @@ import logging
 import re
 import threading
 import time
-from datetime import date
+from datetime import date, timedelta
 
 import numpy as np
 from langchain_core.callbacks import CallbackManagerForRetrieverRun
@@ -21,7 +21,7 @@ from langchain_core.embeddings import Embeddings
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict, PrivateAttr
 
-from bot.answering.dates import Filters, Window, date_window
+from bot.answering.dates import Filters, Window, date_window, is_dated
 from index.entities import unpack
 from index.keyword import KeywordIndex
 from index.store import ChunkStore, unpack_vectors
@@ -34,6 +34,9 @@ RECENCY_DAYS = 10
 RECENCY_WEIGHT = 1.0 / (RRF_K + 1)
 SYNC_INTERVAL_S = 2.0  # how often a running bot looks for new commits in the store
 OVERFETCH = 4  # fetch_k times this when filters or a question's date words narrow the candidates
+# A question asked as of a past day sees the reports published by then; a report may carry the
+# next day's date (time zones).
+PUBLISHED_SLACK_DAYS = 1
 # Set at exit: background syncs stop and are joined while the interpreter can still run them
 # (a thread left inside tantivy or Chroma's native code during shutdown crashes the process).
 _STOPPING = threading.Event()
@@ -97,7 +100,8 @@ class HybridRetriever(BaseRetriever):
              filters: Filters | None = None) -> tuple[list[tuple[str, float]], dict]:
         """Reciprocal-rank fusion of the dense and BM25 chunk rankings, best first.
 
-        Candidates outside filters are dropped, and outside the question's date words' window
+        Candidates outside filters are dropped, as are reports published after as_of where it
+        is a past day, and outside the question's date words' window
         where that leaves any; "latest" and the like add a newest-first ranking; each story
         keeps one member's chunks. Returns [(chunk id, fused score)] and {chunk id: (text,
         metadata)}.
@@ -110,6 +114,8 @@ class HybridRetriever(BaseRetriever):
                                                         min(fetch_k, self._count))]
         keyword = [cid for cid, _ in self.keyword.search(query, fetch_k)]
         rows = narrow_rows(self.store.current_chunks(distinct(dense + keyword)), filters, window)
+        if as_of is not None and as_of < date.today():
+            rows = published_by(rows, as_of + timedelta(days=PUBLISHED_SLACK_DAYS))
         fused: dict[str, float] = {}
         for ranking in (dense, keyword):
             served = [cid for cid in ranking if cid in rows]  # other versions are not served
@@ -210,6 +216,14 @@ def narrow_rows(rows: dict[str, tuple[str, dict]], filters: Filters | None,
                 meta["date_window"] = window.label()
             return inside
     return rows
+
+
+def published_by(rows: dict[str, tuple[str, dict]], day: date) -> dict[str, tuple[str, dict]]:
+    """rows without the reports dated after day: what an index could hold on that day (an
+    undated report is kept, as its day is unknown)."""
+    last = day.isoformat()
+    return {cid: row for cid, row in rows.items()
+            if not is_dated(row[1].get("date", "")) or row[1]["date"] <= last}
 
 
 def add_newest_first(fused: dict[str, float], rows: dict[str, tuple[str, dict]]) -> None:
