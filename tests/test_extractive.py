@@ -5,7 +5,7 @@ from __future__ import annotations
 from langchain_core.documents import Document
 
 from bot.answering.extractive import (LEDE_MIN_SENTENCES, MIN_SCORE, ExtractiveAnswerer, candidates,
-                                     lede_of, rank_sentences)
+                                     lede_of, rank_sentences, unstated_figure)
 
 LEDE = "Dartmouth College announced Tuesday it was eliminating student loans for undergraduates."
 LATER = "Ohio State University announced last year that it would eliminate student loans."
@@ -83,6 +83,21 @@ def test_a_question_about_what_did_not_happen_needs_a_sentence_that_says_so():
     assert ExtractiveAnswerer().extract(question, [_chunk([says_does], score=0.8)]).abstained
     answered = ExtractiveAnswerer().extract(question, [_chunk([says_not], score=0.8)])
     assert not answered.abstained and "do not depend" in answered.text
+
+
+def test_a_figure_the_question_states_must_be_in_a_retrieved_report():
+    question = "Which food chain launched a redesigned menu in roughly 21,000 of its restaurants?"
+    wendys = _chunk(["Wendy's launched a redesigned breakfast menu in 6,000 of its restaurants."],
+                    score=0.8)
+    subway = _chunk(["Subway launched a redesigned menu in its 21000 US restaurants on Tuesday."],
+                    score=0.8, article="b")
+    assert unstated_figure(question, [wendys]) == "21000"
+    assert ExtractiveAnswerer().extract(question, [wendys]).abstained
+    answered = ExtractiveAnswerer().extract(question, [wendys, subway])
+    assert not answered.abstained and "Subway" in answered.text  # "21,000" is "21000"
+    assert unstated_figure("Who tested positive for Covid-19 in 2022?", [subway]) == "19"
+    assert unstated_figure("What rose 13%?", [_chunk(["Prices rose 13.5% this year."])]) == "13"
+    assert unstated_figure("Which 3 chains launched menus?", [wendys]) is None  # "three"
 
 
 def test_a_sentence_that_asks_a_question_is_never_the_answer():
