@@ -99,3 +99,29 @@ def test_answering_from_an_existing_index_never_imports_torch(seed_home):
     answer, flags = run.stdout.strip().rsplit("\n", 1)
     assert "28,500" in answer
     assert json.loads(flags) == {"code": 0, "torch": False, "st": False}
+
+
+def test_a_citation_holds_every_sentence_the_answer_quotes_from_its_article():
+    from langchain_core.documents import Document
+
+    from bot.answering.citations import assemble
+
+    def chunk(article: str, text: str) -> Document:
+        return Document(page_content=text, metadata={"article_id": article, "title": article})
+
+    docs = [chunk("a", "S1. S2."), chunk("b", "T1."), chunk("a", "S3.")]
+    text, citations = assemble("S1. [1] S2. [1] T1. [2] S3. [3]", docs,
+                               {1: ["S1.", "S2."], 2: ["T1."], 3: ["S3."]})
+    assert text == "S1. [1] S2. [1] T1. [2] S3. [1]"
+    assert [(c.article_id, c.quote, c.quotes) for c in citations] == [
+        ("a", "S1.", ["S1.", "S2.", "S3."]), ("b", "T1.", ["T1."])]
+
+
+def test_the_terminal_shows_every_quoted_sentence_under_its_source():
+    from bot.answering.citations import Citation
+    from bot.surfaces.render import citation_text
+
+    cite = Citation(n=1, article_id="a", title="T", source="AP", date="2025-11-03", location="l",
+                    quote="S1.", quotes=["S1.", "S2."])
+    assert citation_text(cite).plain.endswith("\n    “S1.”\n    “S2.”")
+    assert citation_text(cite.model_copy(update={"quotes": []})).plain.endswith("\n    “S1.”")

@@ -25,6 +25,11 @@ def answer(text: str = "About 28,500 soldiers. [1]", citations: list[Citation] |
                   citations=[cite(1)] if citations is None else citations, **fields)
 
 
+def test_a_source_shows_every_sentence_quoted_from_it():
+    line = render.source_line(cite(1, quotes=["Quote 1.", "<!here> Later quote."]))
+    assert line.endswith("\n“Quote 1.”\n“&lt;!here&gt; Later quote.”")
+
+
 def test_every_article_and_user_text_is_escaped_so_nothing_pings():
     hostile = answer("<!channel> says 5 < 6 & 7 > 2 [1]", citations=[cite(
         1, title="<!here> council", source="<@U024BE7LH> Gazette", date="<!date^1|x>",

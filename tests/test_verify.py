@@ -46,7 +46,7 @@ def test_numbers_in_words_and_scales_are_read():
 def test_a_faithful_cited_answer_passes(answer):
     check = check_answer(answer, DOCS)
     assert check.passed, check.failures
-    assert check.quotes[1] == TROOPS  # the sentence that carries the claim's number
+    assert check.quotes[1][0] == TROOPS  # the sentence that carries the claim's number
 
 
 def test_a_number_missing_from_the_cited_source_fails_without_repeating_it():

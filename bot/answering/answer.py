@@ -104,7 +104,8 @@ def to_answer(x: dict) -> Answer:
     timings = x.get("timings", {})
     stale = out_of_time(x, draft)
     if draft.abstained or stale:
-        return Answer(question=x["question"], answer=stale or ABSTAIN_TEXT, abstained=True,
+        why = stale or (draft.abstained and draft.text) or ABSTAIN_TEXT
+        return Answer(question=x["question"], answer=why, abstained=True,
                       answered_by=draft.answered_by, verified=draft.verified,
                       warnings=draft.warnings, timings_ms=timings, filters=filters_used(x))
     text, citations = assemble(draft.text, x["docs"], draft.quotes)
@@ -134,7 +135,8 @@ def out_of_time(x: dict, draft: Draft) -> str | None:
     wanted = report_dates(question, x["as_of"])
     year = named_year(question)
     if wanted is None and year is not None and all(m["date"] < f"{year}-01-01" for m in metas) \
-            and not any(str(year) in quote for quote in [draft.text, *draft.quotes.values()]):
+            and not any(str(year) in quote for quotes in draft.quotes.values() for quote in quotes) \
+            and str(year) not in draft.text:
         wanted = (date(year, 1, 1), None, str(year))
     if wanted is None:
         return None

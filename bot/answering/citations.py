@@ -15,7 +15,8 @@ _FENCE_TAG = re.compile(r"</?\s*sources?\b", re.I)
 
 
 class Citation(BaseModel):
-    """One numbered source of an answer, with the exact sentence that supports it."""
+    """One numbered source of an answer, with the exact sentences of it that the answer quotes:
+    `quote` is the first (the one holding the short answer), `quotes` all of them."""
 
     n: int
     article_id: str
@@ -24,6 +25,7 @@ class Citation(BaseModel):
     date: str
     location: str
     quote: str
+    quotes: list[str] = Field(default_factory=list)
     also: list[str] = Field(default_factory=list)  # other outlets that carried the same story
 
 
@@ -45,8 +47,10 @@ def best_sentence(doc: Document) -> str:
     return doc.page_content.split("\n", 1)[0]
 
 
-def assemble(text: str, docs: list[Document], quotes: dict[int, str]) -> tuple[str, list[Citation]]:
-    """Renumber [n] (1-based positions in docs) as 1..m by first use; one citation per article.
+def assemble(text: str, docs: list[Document],
+             quotes: dict[int, list[str]]) -> tuple[str, list[Citation]]:
+    """Renumber [n] (1-based positions in docs) as 1..m by first use; one citation per article,
+    holding the quoted sentences of all its chunks (quotes), in the order the text cites them.
 
     Markers that point outside docs are dropped: a citation must name a retrieved chunk.
     """
@@ -57,6 +61,7 @@ def assemble(text: str, docs: list[Document], quotes: dict[int, str]) -> tuple[s
         if not 1 <= n <= len(docs):
             continue
         meta = docs[n - 1].metadata
+        said = quotes.get(n) or [best_sentence(docs[n - 1])]
         new = by_article.get(meta["article_id"])
         if new is None:
             new = by_article[meta["article_id"]] = len(citations) + 1
@@ -64,7 +69,10 @@ def assemble(text: str, docs: list[Document], quotes: dict[int, str]) -> tuple[s
                 n=new, article_id=meta["article_id"], title=meta.get("title", ""),
                 source=meta.get("source", ""), date=meta.get("date") or UNKNOWN_DATE,
                 location=meta.get("location") or meta.get("url") or meta.get("origin", ""),
-                quote=quotes.get(n) or best_sentence(docs[n - 1]), also=also_outlets(meta)))
+                quote=said[0], quotes=list(dict.fromkeys(said)), also=also_outlets(meta)))
+        else:
+            held = citations[new - 1].quotes
+            held.extend(q for q in dict.fromkeys(said) if q not in held)
         renumber[n] = new
 
     def _swap(match: re.Match) -> str:

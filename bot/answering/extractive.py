@@ -101,10 +101,11 @@ _PROPER = re.compile(r"\b[A-Z][\w&'’-]*(?:\s+[A-Z][\w&'’-]*)*")
 
 
 class Draft(BaseModel):
-    """What an answer step returns: text whose [n] are 1-based positions in the retrieved docs."""
+    """What an answer step returns: text whose [n] are 1-based positions in the retrieved docs
+    (or, abstaining, why, when that is more than that nothing answers)."""
 
     text: str
-    quotes: dict[int, str] = Field(default_factory=dict)
+    quotes: dict[int, list[str]] = Field(default_factory=dict)  # each doc's quoted sentences
     short_answer: str | None = None
     abstained: bool = False
     answered_by: str = "extractive"
@@ -136,15 +137,19 @@ class ExtractiveAnswerer:
                 ranked[0][0] < self.min_score) or (
                 coverage(question, headed_text(docs[ranked[0][1] - 1])) < self.min_coverage):
             return Draft(text="", abstained=True)
-        if unstated_figure(question, docs):
-            return Draft(text="", abstained=True)
+        figure = unstated_figure(question, docs)
+        if figure:  # says why: the user may have the figure wrong
+            return Draft(text=f"I couldn't find that in the indexed articles: none of the reports "
+                              f"closest to the question mentions \"{figure}\".", abstained=True)
         short = settle_short(question, choose_short_answer(question, ranked, docs), ranked, docs)
         chosen = (quote_short(short, ranked) or with_companion(question, ranked)
                   or pick_sentences(ranked))
-        quotes: dict[int, str] = {}
+        quotes: dict[int, list[str]] = {}
         for n, sentence in chosen:
-            quotes.setdefault(n, sentence["text"])
-        if _NEGATED.search(question) and not any(map(_NEGATION.search, quotes.values())):
+            if sentence["text"] not in quotes.setdefault(n, []):
+                quotes[n].append(sentence["text"])
+        if _NEGATED.search(question) and not any(_NEGATION.search(said[0])  # each doc's first
+                                                 for said in quotes.values()):
             return Draft(text="", abstained=True)  # "what did X not do?" needs a source saying so
         if len(chosen) == 1:
             n, sentence = chosen[0]
@@ -343,9 +348,11 @@ def cue_fit(text: str, cue: str, question_terms: set[str]) -> float:
 
 
 def unstated_figure(question: str, docs: list[Document]) -> str | None:
-    """The first figure of two or more digits that the question states and no doc's headline or
-    text does ("21,000" and "21000" are one figure); None when every one is stated."""
-    texts = [_THOUSANDS.sub("", headed_text(doc)) for doc in docs]
+    """The first figure of two or more digits that the question states and no doc's headline,
+    text or date does ("21,000" and "21000" are one figure; a report dated 2024 states "2024");
+    None when every one is stated."""
+    texts = [_THOUSANDS.sub("", f"{doc.metadata.get('date', '')}\n{headed_text(doc)}")
+             for doc in docs]
     for figure in _FIGURE.findall(_THOUSANDS.sub("", question)):
         stated = re.compile(rf"(?<![\d.]){re.escape(figure)}(?![\d]|[.,]\d)")
         if not any(stated.search(text) for text in texts):

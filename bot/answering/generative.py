@@ -94,7 +94,7 @@ class GenerativeAnswerer:
         return self.fall_back(quoted, [f"The answer from {self.model_id} failed the citation "
                                        f"check and is not shown: {f}." for f in failures])
 
-    def shown(self, text: str, quotes: dict[int, str], short: str | None,
+    def shown(self, text: str, quotes: dict[int, list[str]], short: str | None,
               docs: list[Document]) -> Draft:
         """The checked answer, led by the source sentence that holds its short answer when the
         model's sentences do not state it (so the proof of the short answer is on show)."""
@@ -103,7 +103,7 @@ class GenerativeAnswerer:
             if held is not None:
                 n, quote = held
                 text = f"{shorten(quote)} [{n}] {text}"
-                quotes = {n: quote, **quotes}
+                quotes = {**quotes, n: [quote, *(q for q in quotes.get(n, []) if q != quote)]}
         return Draft(text=within_limit(text), quotes=quotes, answered_by=self.model_id,
                      short_answer=short)
 
@@ -121,7 +121,10 @@ class GenerativeAnswerer:
             return None
         room = MAX_ANSWER_CHARS // len(held) - 8  # each proof shown, each cut to fit
         text = " ".join(f"{shorten(quote, room)} [{n}]" for n, quote in held)
-        return Draft(text=text, quotes=dict(held), short_answer=short, answered_by=self.model_id)
+        proofs: dict[int, list[str]] = {}
+        for n, quote in held:
+            proofs.setdefault(n, []).append(quote)
+        return Draft(text=text, quotes=proofs, short_answer=short, answered_by=self.model_id)
 
     def messages(self, inputs: dict) -> list[BaseMessage]:
         """The rendered prompt: system rules with the day the question is asked (as_of, which an

@@ -61,10 +61,11 @@ _ABSTENTION = re.compile(r"\b(could ?n[o’']t|can ?n[o’']t|cannot|unable to) 
 
 
 class Check(BaseModel):
-    """The outcome of checking one answer: its normalised text, a quote per [n], what failed."""
+    """The outcome of checking one answer: its normalised text, the quotes per [n] (a supporting
+    source sentence for each answer sentence that cites it), what failed."""
 
     text: str
-    quotes: dict[int, str] = Field(default_factory=dict)
+    quotes: dict[int, list[str]] = Field(default_factory=dict)
     failures: list[str] = Field(default_factory=list)
 
     @property
@@ -86,7 +87,7 @@ def check_answer(text: str, docs: list[Document]) -> Check:
 
 
 def check_sentence(i: int, sentence: str, docs: list[Document],
-                   quotes: dict[int, str]) -> list[str]:
+                   quotes: dict[int, list[str]]) -> list[str]:
     """What is wrong with one sentence; records a supporting quote for each source it cites.
 
     The failures describe without quoting: the sentence is unchecked text and is never shown.
@@ -113,7 +114,9 @@ def check_sentence(i: int, sentence: str, docs: list[Document],
         failures.append(f"sentence {i} shares too few words with the source it cites ({names}): "
                         f"{len(key) - len(missing)} of {len(key)}")
     for n in cited:
-        quotes.setdefault(n, supporting_quote(claim, docs[n - 1]))
+        quote = supporting_quote(claim, docs[n - 1])
+        if quote not in quotes.setdefault(n, []):
+            quotes[n].append(quote)
     return failures
 
 

@@ -54,7 +54,8 @@ def citation_text(c: Citation, *, quote: bool = True, full: bool = False) -> Tex
     if full:
         out.append(f"\n    article id: {c.article_id}", style="dim")
     if quote:
-        out.append(f"\n    “{c.quote}”", style="italic")
+        for said in c.quotes or [c.quote]:
+            out.append(f"\n    “{said}”", style="italic")
     return out
 
 

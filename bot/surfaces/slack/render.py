@@ -117,7 +117,8 @@ def source_line(c: Citation) -> str:
         parts.append(f"`{escape(file_name(c.location))}`")
     if c.also:
         parts.append("also: " + escape(", ".join(c.also)))
-    quote = f"\n“{escape(' '.join(c.quote.split()))}”" if c.quote else ""
+    quote = "".join(f"\n“{escape(' '.join(said.split()))}”" for said in c.quotes or [c.quote]
+                    if said)
     return clip(" · ".join(parts) + quote, MAX_TEXT)
 
 
