@@ -14,7 +14,7 @@ from tests.conftest import HEADLINE, ROOT, SEED_FILE
 
 ASK_KEYS = {"question", "answer", "short_answer", "abstained", "citations", "answered_by",
             "verified", "warnings", "timings_ms", "as_of", "filters", "earlier"}
-CITATION_KEYS = {"n", "article_id", "title", "source", "date", "location", "quote", "also"}
+CITATION_KEYS = {"n", "article_id", "title", "source", "date", "location", "quote", "quotes", "also"}
 
 
 def run_cli(*args: str, home, stdin: str | None = None,
@@ -40,6 +40,7 @@ def test_ask_json_prints_exactly_one_object_with_the_schema(cli_env, capsys):
     assert "28,500" in data["answer"] and data["short_answer"] == "About 28,500"
     [citation] = data["citations"]
     assert set(citation) == CITATION_KEYS and "28,500" in citation["quote"]
+    assert citation["quotes"][0] == citation["quote"]
     assert all(isinstance(v, (int, float)) for v in data["timings_ms"].values())
 
 
