@@ -96,23 +96,30 @@ def _measure_bot(env: dict, asked: list[str], *, writer_in_bot: bool) -> dict:
 
 def _freshness(bot: _Bot, env: dict, asked: list[str], writer_in_bot: bool) -> dict:
     """Seconds from a new article's write finishing until the bot answers from it (fresh_s),
-    the write itself (write_s: embedding and committing one article), and the slowest
-    question while both went on."""
-    started = time.perf_counter()
+    the write itself (write_s: embedding and committing one article), the slowest question
+    while both went on, when it was asked (slowest_at_s) and when the writer had its model and
+    store ready (writer_ready_s), both in seconds after the write began: a slow question before
+    writer_ready_s waited on the writer's start-up, one after it on the write."""
+    started, began = time.perf_counter(), time.time()
     if writer_in_bot:
         bot.send({"cmd": "write", "text": FRESH_TEXT})
     else:
         def _write() -> None:
-            bot.written_at = float(_child(["write", FRESH_TEXT], env))
+            times = json.loads(_child(["write", FRESH_TEXT], env))
+            bot.written_at, bot.writer_ready_at = times["done"], times["ready"]
 
         writer = threading.Thread(target=_write, daemon=True)
         writer.start()
-    slowest, i = 0.0, 0
+    slowest, slowest_at, i = 0.0, 0.0, 0
     while time.perf_counter() - started < FRESH_LIMIT_S:
-        answer = bot.ask(FRESH_Q)
-        other = bot.ask(asked[i % len(asked)])
+        for question in (FRESH_Q, asked[i % len(asked)]):
+            at = time.time() - began
+            reply = bot.ask(question)
+            if reply["ms"] > slowest:
+                slowest, slowest_at = reply["ms"], at
+            if question == FRESH_Q:
+                answer = reply
         i += 1
-        slowest = max(slowest, answer["ms"], other["ms"])
         if FRESH_TOKEN in answer.get("text", ""):
             answered = time.time()
             if not writer_in_bot:
@@ -120,11 +127,14 @@ def _freshness(bot: _Bot, env: dict, asked: list[str], writer_in_bot: bool) -> d
             written = bot.written_at or answered
             # Wall-clock times from two processes on one machine; an answer that came before the
             # writer had finished deleting the old version counts as 0.
+            ready = bot.writer_ready_at
             return {"fresh_s": round(max(0.0, answered - written), 2),
-                    "write_s": round(written - (time.time() - (time.perf_counter() - started)), 2),
-                    "max_ms_during_fresh": round(slowest, 1)}
+                    "write_s": round(written - began, 2),
+                    "max_ms_during_fresh": round(slowest, 1), "slowest_at_s": round(slowest_at, 2),
+                    "writer_ready_s": round(ready - began, 2) if ready else None}
     bot.errors += 1
-    return {"fresh_s": None, "write_s": None, "max_ms_during_fresh": round(slowest, 1)}
+    return {"fresh_s": None, "write_s": None, "max_ms_during_fresh": round(slowest, 1),
+            "slowest_at_s": round(slowest_at, 2), "writer_ready_s": None}
 
 
 class _Bot:
@@ -136,6 +146,7 @@ class _Bot:
                                      stderr=subprocess.DEVNULL, text=True, bufsize=1)
         self.errors = 0
         self.written_at: float | None = None
+        self.writer_ready_at: float | None = None
 
     def send(self, command: dict) -> None:
         self.proc.stdin.write(json.dumps(command) + "\n")
@@ -167,7 +178,7 @@ class _Bot:
             reply = json.loads(line)
             if reply.get("kind") != "written":  # the writer thread's notice is not a reply
                 return reply
-            self.written_at = reply["at"]
+            self.written_at, self.writer_ready_at = reply["at"], reply["ready"]
 
 
 # ----- child processes -----
@@ -234,8 +245,12 @@ def write_fresh(text: str) -> None:
 
     settings = load_settings()
     article = make_article(text, "bench-fresh", id="bench-fresh", title="Zembla lands on the moon")
-    write_articles([article], make_store(settings), make_embedder(settings))
-    print(time.time())  # when the write (commit and cleanup) was done, for the parent
+    store, embedder = make_store(settings), make_embedder(settings)
+    embedder.embed_documents(["warm up"])  # the model loaded: what follows is the write itself
+    ready = time.time()
+    write_articles([article], store, embedder)
+    # when the writer was ready, and when the write (commit and cleanup) was done, for the parent
+    print(json.dumps({"ready": ready, "done": time.time()}))
 
 
 def serve() -> None:
@@ -278,8 +293,9 @@ def _write_here(store, embedder, text: str, say: Callable[[dict], None]) -> None
     from index.ingest import write_articles
 
     article = make_article(text, "bench-fresh", id="bench-fresh", title="Zembla lands on the moon")
+    ready = time.time()  # the model was loaded at start-up
     write_articles([article], store, embedder)
-    say({"kind": "written", "at": time.time()})
+    say({"kind": "written", "at": time.time(), "ready": ready})
 
 
 # ----- helpers -----
@@ -353,7 +369,9 @@ def _line(run: dict) -> str:
             f"{run['first_answer_s']} s, RSS {run['rss_mb']} MB ({run.get('rss_anon_mb')} heap, "
             f"{run.get('rss_file_mb')} mapped files), warm p50/p95 "
             f"{run['warm_p50_ms']}/{run['warm_p95_ms']} ms, new article answered in {fresh} "
-            f"(slowest question meanwhile {run['max_ms_during_fresh']} ms), errors {run['errors']}"
+            f"(slowest question meanwhile {run['max_ms_during_fresh']} ms, asked "
+            f"{run.get('slowest_at_s')} s after the write began; the writer was ready at "
+            f"{run.get('writer_ready_s')} s), errors {run['errors']}"
             + (f", chroma server RSS {run['server_rss_mb']} MB" if "server_rss_mb" in run else ""))
 
 
