@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from langchain_core.documents import Document
 
 from bot.answering.extractive import (LEDE_MIN_SENTENCES, MIN_SCORE, ExtractiveAnswerer, candidates,
@@ -125,3 +126,16 @@ def test_page_furniture_left_in_an_article_is_never_the_answer():
     report = "Doctors say a rash that turns into blisters is the telltale sign of monkeypox."
     draft = ExtractiveAnswerer().extract(question, [_chunk([widget, report], score=[0.9, 0.6])])
     assert "Replay" not in draft.text and report in draft.text
+
+
+@pytest.mark.parametrize("link", [
+    "Previously:Biden says he will decide on federal gas tax holiday 'by the end of the week'",
+    "More: Biden will decide on a federal gas tax holiday by the end of the week",
+    "Related: Biden to decide on a federal gas tax holiday this week",
+])
+def test_another_storys_headline_linked_in_the_text_is_never_the_answer(link):
+    question = "What will Biden decide by the end of the week?"
+    assert ExtractiveAnswerer().extract(question, [_chunk([link], score=0.9)]).abstained
+    said = "Biden said he will decide on a federal gas tax holiday by the end of the week."
+    assert ExtractiveAnswerer().extract(question, [_chunk([said], score=0.9)]).text.startswith(
+        said)

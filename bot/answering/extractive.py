@@ -90,9 +90,12 @@ _NEGATION = re.compile(_NEGATED.pattern + r"|\b(?:refus|declin|fail|lack)\w*", r
 # answerable one of either set (README "Abstention").
 _FIGURE = re.compile(r"\d[\d,.]*\d")
 _THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}\b)")
-# Page furniture that extraction can leave in an article's text (video players, link boxes).
+# Page furniture that extraction can leave in an article's text (video players, link boxes,
+# and the headlines of other stories linked in the text: "More: ...", "Previously: ...").
 _FURNITURE = re.compile(r"^\s*(?:JUST WATCHED|MUST WATCH|READ MORE|RELATED|WATCH|SIGN UP|"
-                        r"ADVERTISEMENT)\b|Replay More Videos")
+                        r"ADVERTISEMENT)\b|Replay More Videos|^\s*(?:More|MORE|Previously|"
+                        r"Related|Read more|Also read|ALSO READ|Opinion|OPINION|Contributing|"
+                        r"Follow every game)\s*:")
 _PERSON = re.compile(r"\b[A-Z][a-z]+(?:\s+(?:[A-Z]\.\s*)?[A-Z][a-z]+)+\b")
 _NOT_NAMES = {"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday",
               "the", "a", "an", "but", "and", "in", "on", "at", "it", "he", "she", "they", "we",
