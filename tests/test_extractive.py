@@ -92,9 +92,9 @@ def test_a_figure_the_question_states_must_be_in_a_retrieved_report():
                     score=0.8)
     subway = _chunk(["Subway launched a redesigned menu in its 21000 US restaurants on Tuesday."],
                     score=0.8, article="b")
-    assert unstated_figure(question, [wendys]) == "21000"
+    assert unstated_figure(question, [wendys]) == "21,000"  # as the question writes it
     refused = ExtractiveAnswerer().extract(question, [wendys])
-    assert refused.abstained and refused.text.endswith('mentions "21000".')
+    assert refused.abstained and refused.text.endswith('mentions "21,000".')
     answered = ExtractiveAnswerer().extract(question, [wendys, subway])
     assert not answered.abstained and "Subway" in answered.text  # "21,000" is "21000"
     assert unstated_figure("Who tested positive for Covid-19 in 2022?", [subway]) == "19"

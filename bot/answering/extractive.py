@@ -352,12 +352,12 @@ def cue_fit(text: str, cue: str, question_terms: set[str]) -> float:
 
 def unstated_figure(question: str, docs: list[Document]) -> str | None:
     """The first figure of two or more digits that the question states and no doc's headline,
-    text or date does ("21,000" and "21000" are one figure; a report dated 2024 states "2024");
-    None when every one is stated."""
+    text or date does ("21,000" and "21000" are one figure; a report dated 2024 states "2024"),
+    as the question writes it; None when every one is stated."""
     texts = [_THOUSANDS.sub("", f"{doc.metadata.get('date', '')}\n{headed_text(doc)}")
              for doc in docs]
-    for figure in _FIGURE.findall(_THOUSANDS.sub("", question)):
-        stated = re.compile(rf"(?<![\d.]){re.escape(figure)}(?![\d]|[.,]\d)")
+    for figure in _FIGURE.findall(question):
+        stated = re.compile(rf"(?<![\d.]){re.escape(_THOUSANDS.sub('', figure))}(?![\d]|[.,]\d)")
         if not any(stated.search(text) for text in texts):
             return figure
     return None
