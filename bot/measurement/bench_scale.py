@@ -30,6 +30,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
+from langchain_core.embeddings import Embeddings
 
 Report = Callable[[str], None]
 COLLECTION = "scale"
@@ -107,16 +108,17 @@ def _freshness(bot: _Bot, env: dict, asked: list[str], writer_in_bot: bool) -> d
         def _write() -> None:
             times = json.loads(_child(["write", FRESH_TEXT], env))
             bot.written_at, bot.writer_ready_at = times["done"], times["ready"]
+            bot.writer_embedded_at = times["embedded"]
 
         writer = threading.Thread(target=_write, daemon=True)
         writer.start()
-    slowest, slowest_at, i = 0.0, 0.0, 0
+    slowest, slowest_at, slowest_steps, i = 0.0, 0.0, {}, 0
     while time.perf_counter() - started < FRESH_LIMIT_S:
         for question in (FRESH_Q, asked[i % len(asked)]):
             at = time.time() - began
             reply = bot.ask(question)
             if reply["ms"] > slowest:
-                slowest, slowest_at = reply["ms"], at
+                slowest, slowest_at, slowest_steps = reply["ms"], at, reply.get("timings", {})
             if question == FRESH_Q:
                 answer = reply
         i += 1
@@ -127,11 +129,13 @@ def _freshness(bot: _Bot, env: dict, asked: list[str], writer_in_bot: bool) -> d
             written = bot.written_at or answered
             # Wall-clock times from two processes on one machine; an answer that came before the
             # writer had finished deleting the old version counts as 0.
-            ready = bot.writer_ready_at
+            ready, embedded = bot.writer_ready_at, bot.writer_embedded_at
             return {"fresh_s": round(max(0.0, answered - written), 2),
                     "write_s": round(written - began, 2),
                     "max_ms_during_fresh": round(slowest, 1), "slowest_at_s": round(slowest_at, 2),
-                    "writer_ready_s": round(ready - began, 2) if ready else None}
+                    "slowest_steps_ms": slowest_steps,
+                    "writer_ready_s": round(ready - began, 2) if ready else None,
+                    "writer_embedded_s": round(embedded - began, 2) if embedded else None}
     bot.errors += 1
     return {"fresh_s": None, "write_s": None, "max_ms_during_fresh": round(slowest, 1),
             "slowest_at_s": round(slowest_at, 2), "writer_ready_s": None}
@@ -147,6 +151,7 @@ class _Bot:
         self.errors = 0
         self.written_at: float | None = None
         self.writer_ready_at: float | None = None
+        self.writer_embedded_at: float | None = None  # the write's model work done, store next
 
     def send(self, command: dict) -> None:
         self.proc.stdin.write(json.dumps(command) + "\n")
@@ -179,6 +184,7 @@ class _Bot:
             if reply.get("kind") != "written":  # the writer thread's notice is not a reply
                 return reply
             self.written_at, self.writer_ready_at = reply["at"], reply["ready"]
+            self.writer_embedded_at = reply["embedded"]
 
 
 # ----- child processes -----
@@ -248,9 +254,10 @@ def write_fresh(text: str) -> None:
     store, embedder = make_store(settings), make_embedder(settings)
     embedder.embed_documents(["warm up"])  # the model loaded: what follows is the write itself
     ready = time.time()
-    write_articles([article], store, embedder)
-    # when the writer was ready, and when the write (commit and cleanup) was done, for the parent
-    print(json.dumps({"ready": ready, "done": time.time()}))
+    clock = _EmbedClock(embedder)
+    write_articles([article], store, clock)
+    # when the writer was ready, had embedded, and was done (commit and cleanup), for the parent
+    print(json.dumps({"ready": ready, "embedded": clock.last, "done": time.time()}))
 
 
 def serve() -> None:
@@ -276,8 +283,9 @@ def serve() -> None:
         if command["cmd"] == "ask":
             started = time.perf_counter()
             try:
-                text = answerer.answer(command["q"]).answer
-                say({"ms": (time.perf_counter() - started) * 1000, "text": text[:300]})
+                answer = answerer.answer(command["q"])
+                say({"ms": (time.perf_counter() - started) * 1000, "text": answer.answer[:300],
+                     "timings": answer.timings_ms})
             except Exception as exc:  # a figure, not a crash: counted as an error
                 say({"ms": (time.perf_counter() - started) * 1000, "error": str(exc)[:200]})
         elif command["cmd"] == "rss":
@@ -294,8 +302,29 @@ def _write_here(store, embedder, text: str, say: Callable[[dict], None]) -> None
 
     article = make_article(text, "bench-fresh", id="bench-fresh", title="Zembla lands on the moon")
     ready = time.time()  # the model was loaded at start-up
-    write_articles([article], store, embedder)
-    say({"kind": "written", "at": time.time(), "ready": ready})
+    clock = _EmbedClock(embedder)
+    write_articles([article], store, clock)
+    say({"kind": "written", "at": time.time(), "ready": ready, "embedded": clock.last})
+
+
+class _EmbedClock(Embeddings):
+    """An embedder that notes when its last call ended: the write's model work, before the
+    store's."""
+
+    def __init__(self, inner: Embeddings) -> None:
+        self.inner, self.last = inner, time.time()
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        """The inner embedder's vectors, timed."""
+        out = self.inner.embed_documents(texts)
+        self.last = time.time()
+        return out
+
+    def embed_query(self, text: str) -> list[float]:
+        """The inner embedder's query vector, timed."""
+        out = self.inner.embed_query(text)
+        self.last = time.time()
+        return out
 
 
 # ----- helpers -----
@@ -370,8 +399,9 @@ def _line(run: dict) -> str:
             f"{run.get('rss_file_mb')} mapped files), warm p50/p95 "
             f"{run['warm_p50_ms']}/{run['warm_p95_ms']} ms, new article answered in {fresh} "
             f"(slowest question meanwhile {run['max_ms_during_fresh']} ms, asked "
-            f"{run.get('slowest_at_s')} s after the write began; the writer was ready at "
-            f"{run.get('writer_ready_s')} s), errors {run['errors']}"
+            f"{run.get('slowest_at_s')} s after the write began, steps {run.get('slowest_steps_ms')};"
+            f" the writer was ready at {run.get('writer_ready_s')} s and had embedded at "
+            f"{run.get('writer_embedded_s')} s), errors {run['errors']}"
             + (f", chroma server RSS {run['server_rss_mb']} MB" if "server_rss_mb" in run else ""))
 
 
