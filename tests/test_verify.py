@@ -6,7 +6,8 @@ import pytest
 from langchain_core.documents import Document
 
 from bot.answering.citations import number_sources
-from bot.answering.verify import (attribute, check_answer, is_abstention, normalise_markers, numbers,
+from bot.answering.terms import numbers
+from bot.answering.verify import (attribute, check_answer, is_abstention, normalise_markers,
                                   quote_for_short, quotes_for_short, split_short_answer,
                                   strip_scaffolding)
 

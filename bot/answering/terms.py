@@ -1,4 +1,5 @@
-"""Words for matching: stemmed, lower-cased content words of a text, without stop words."""
+"""Words and numbers for matching: stemmed, lower-cased content words of a text, without stop
+words; the numbers a text states, as values."""
 
 from __future__ import annotations
 
@@ -20,6 +21,20 @@ should so some such than that the their theirs them then there these they this t
 under until up very was we were what when where which while who whom why will with would you your
 many much did does according said says say""".split())
 
+
+_MULTIPLIERS = {"thousand": 1e3, "k": 1e3, "million": 1e6, "m": 1e6, "mn": 1e6, "billion": 1e9,
+                "bn": 1e9, "trillion": 1e12, "tn": 1e12}
+_WORD_NUMBERS = {w: i for i, w in enumerate(
+    "zero one two three four five six seven eight nine ten eleven twelve".split())}
+_WORD_NUMBERS |= {w: 10 * i for i, w in enumerate(
+    "twenty thirty forty fifty sixty seventy eighty ninety".split(), start=2)}
+del _WORD_NUMBERS["zero"], _WORD_NUMBERS["one"]  # "one of the ..." is rarely a quantity
+# Spelled-out scales may stand apart ("28.5 thousand"); abbreviations only attached ("28.5k").
+_SCALE = (r"(?:\s*-?\s*(?P<scale>thousand|million|billion|trillion)\b|"
+          r"(?P<abbr>k|m|mn|bn|tn)\b)?")
+_DIGITS = re.compile(r"(?<![\w.,])(?P<int>\d{1,3}(?:,\d{3})+|\d+)(?:\.(?P<frac>\d+))?" + _SCALE,
+                     re.I)
+_WORDS = re.compile(r"\b(?P<word>" + "|".join(_WORD_NUMBERS) + r")\b" + _SCALE, re.I)
 
 def content_terms(text: str) -> set[str]:
     """Stemmed, lower-cased words of text without stop words."""
@@ -75,3 +90,24 @@ def _stemmer():
     import Stemmer
 
     return Stemmer.Stemmer("english")
+
+
+def numbers(text: str) -> set[float]:
+    """Every number in text as a value: 28,500, 28500 and 28.5 thousand are all 28500."""
+    return {value for _, value in numbers_with_text(text)}
+
+
+def numbers_with_text(text: str) -> list[tuple[str, float]]:
+    """(as written, value) for every number in text, digits or words ("six", "twenty million")."""
+    found = []
+    for match in _DIGITS.finditer(text):
+        whole = float(match["int"].replace(",", "") + "." + (match["frac"] or "0"))
+        found.append((match.group().strip(), _scaled(whole, match)))
+    for match in _WORDS.finditer(text):
+        found.append((match.group().strip(), _scaled(_WORD_NUMBERS[match["word"].lower()], match)))
+    return found
+
+
+def _scaled(value: float, match: re.Match) -> float:
+    scale = (match["scale"] or match["abbr"] or "").lower()
+    return round(value * _MULTIPLIERS.get(scale, 1), 6)

@@ -17,25 +17,12 @@ from pydantic import BaseModel, Field
 
 from bot.answering.citations import MARKER, best_sentence, markers
 from bot.answering.extractive import content_terms, term_list
-from bot.answering.terms import acronyms, initials, name_runs
+from bot.answering.terms import acronyms, initials, name_runs, numbers, numbers_with_text
 from index.chunking import split_sentences
 
 # At least this share of a sentence's key words must occur in the sources it cites.
 MIN_TERM_SHARE = 0.5
 
-_MULTIPLIERS = {"thousand": 1e3, "k": 1e3, "million": 1e6, "m": 1e6, "mn": 1e6, "billion": 1e9,
-                "bn": 1e9, "trillion": 1e12, "tn": 1e12}
-_WORD_NUMBERS = {w: i for i, w in enumerate(
-    "zero one two three four five six seven eight nine ten eleven twelve".split())}
-_WORD_NUMBERS |= {w: 10 * i for i, w in enumerate(
-    "twenty thirty forty fifty sixty seventy eighty ninety".split(), start=2)}
-del _WORD_NUMBERS["zero"], _WORD_NUMBERS["one"]  # "one of the ..." is rarely a quantity
-# Spelled-out scales may stand apart ("28.5 thousand"); abbreviations only attached ("28.5k").
-_SCALE = (r"(?:\s*-?\s*(?P<scale>thousand|million|billion|trillion)\b|"
-          r"(?P<abbr>k|m|mn|bn|tn)\b)?")
-_DIGITS = re.compile(r"(?<![\w.,])(?P<int>\d{1,3}(?:,\d{3})+|\d+)(?:\.(?P<frac>\d+))?" + _SCALE,
-                     re.I)
-_WORDS = re.compile(r"\b(?P<word>" + "|".join(_WORD_NUMBERS) + r")\b" + _SCALE, re.I)
 _MARKER_LIST = re.compile(r"\[(\d{1,3}(?:\s*,\s*\d{1,3})+)\]")
 _MARKERS_AFTER_STOP = re.compile(r"([.!?])([\"”’']*)((?:\s*\[\d{1,3}\])+)")
 _SHORT = re.compile(r"\s*\**short answer\**\s*:\s*\**(.+?)(?:\n|$)", re.I)
@@ -262,22 +249,6 @@ def is_abstention(text: str) -> bool:
     return not markers(text) and bool(_ABSTENTION.search(text))
 
 
-def numbers(text: str) -> set[float]:
-    """Every number in text as a value: 28,500, 28500 and 28.5 thousand are all 28500."""
-    return {value for _, value in numbers_with_text(text)}
-
-
-def numbers_with_text(text: str) -> list[tuple[str, float]]:
-    """(as written, value) for every number in text, digits or words ("six", "twenty million")."""
-    found = []
-    for match in _DIGITS.finditer(text):
-        whole = float(match["int"].replace(",", "") + "." + (match["frac"] or "0"))
-        found.append((match.group().strip(), _scaled(whole, match)))
-    for match in _WORDS.finditer(text):
-        found.append((match.group().strip(), _scaled(_WORD_NUMBERS[match["word"].lower()], match)))
-    return found
-
-
 def key_terms(text: str) -> set[str]:
     """The content words of a claim that its source should share (numbers are checked apart)."""
     return {t for t in content_terms(text) if not t[0].isdigit()}
@@ -315,11 +286,6 @@ def supporting_quote(claim: str, doc: Document) -> str:
 
     sentences = doc.metadata.get("sentences") or []
     return max(sentences, key=_overlap)["text"] if sentences else best_sentence(doc)
-
-
-def _scaled(value: float, match: re.Match) -> float:
-    scale = (match["scale"] or match["abbr"] or "").lower()
-    return round(value * _MULTIPLIERS.get(scale, 1), 6)
 
 
 def _count(n: int, noun: str) -> str:

@@ -45,7 +45,7 @@ from pydantic import BaseModel, Field, ValidationError
 from bot.answering.answer import Answer
 from bot.answering.citations import MARKER
 from bot.answering.generative import QUOTED_SHORT
-from bot.answering.verify import numbers, numbers_with_text
+from bot.answering.terms import numbers, numbers_with_text
 from bot.errors import UsageError
 
 MAX_ANSWER_CHARS = 400
