@@ -18,7 +18,8 @@ from langchain_core.documents import Document
 from pydantic import BaseModel, Field
 
 from bot.answering.short_answer import ShortAnswer, choose_short_answer
-from bot.answering.terms import content_terms, coverage, is_question, term_list
+from bot.answering.terms import (content_terms, coverage, is_question, numbers, numbers_with_text,
+                                 term_list)
 
 MAX_ANSWER_CHARS = 400
 # Abstain when no retrieved sentence reaches this cosine similarity to the question. The highest
@@ -88,8 +89,6 @@ _NEGATION = re.compile(_NEGATED.pattern + r"|\b(?:refus|declin|fail|lack)\w*", r
 # hold). Single digits are left out, as reports spell them ("one billion"). Dev sets: 4 of 98
 # held-out RealTime QA questions and 4 of 124 unanswerable SQuAD 2.0 ones abstain, no
 # answerable one of either set (README "Abstention").
-_FIGURE = re.compile(r"\d[\d,.]*\d")
-_THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}\b)")
 # Page furniture that extraction can leave in an article's text (video players, link boxes,
 # and the headlines of other stories linked in the text: "More: ...", "Previously: ...").
 _FURNITURE = re.compile(r"^\s*(?:JUST WATCHED|MUST WATCH|READ MORE|RELATED|WATCH|SIGN UP|"
@@ -351,15 +350,15 @@ def cue_fit(text: str, cue: str, question_terms: set[str]) -> float:
 
 
 def unstated_figure(question: str, docs: list[Document]) -> str | None:
-    """The first figure of two or more digits that the question states and no doc's headline,
-    text or date does ("21,000" and "21000" are one figure; a report dated 2024 states "2024"),
-    as the question writes it; None when every one is stated."""
-    texts = [_THOUSANDS.sub("", f"{doc.metadata.get('date', '')}\n{headed_text(doc)}")
-             for doc in docs]
-    for figure in _FIGURE.findall(question):
-        stated = re.compile(rf"(?<![\d.]){re.escape(_THOUSANDS.sub('', figure))}(?![\d]|[.,]\d)")
-        if not any(stated.search(text) for text in texts):
-            return figure
+    """The first figure written with two or more digits that the question states and no doc's
+    headline, text or date does, as the question writes it; None when every one is stated.
+    Figures are compared as values (terms.numbers): "21,000", "21000" and "21 thousand" are one;
+    a report dated 2024 states 2024."""
+    stated = set().union(*(numbers(f"{doc.metadata.get('date', '')}\n{headed_text(doc)}")
+                           for doc in docs))
+    for written, value in numbers_with_text(question):
+        if sum(c.isdigit() for c in written) >= 2 and value not in stated:
+            return written
     return None
 
 
