@@ -84,11 +84,6 @@ _DATE = re.compile(r"\b(1[6-9]|20)\d\d\b|\b(jan|feb|mar|apr|may|jun|jul|aug|sep|
 # (README "Abstention"). "Why did stocks decline?" is not a negated question.
 _NEGATED = re.compile(r"\b(?:not|never|no|none|neither|nor|without|cannot)\b|n[’']t\b", re.I)
 _NEGATION = re.compile(_NEGATED.pattern + r"|\b(?:refus|declin|fail|lack)\w*", re.I)
-# A figure the question states ("in roughly 21,000 of its restaurants", "Covid-19", "in 1765")
-# that no retrieved text states: the reports are about something else (news the index does not
-# hold). Single digits are left out, as reports spell them ("one billion"). Dev sets: 4 of 98
-# held-out RealTime QA questions and 4 of 124 unanswerable SQuAD 2.0 ones abstain, no
-# answerable one of either set (README "Abstention").
 # Page furniture that extraction can leave in an article's text (video players, link boxes,
 # and the headlines of other stories linked in the text: "More: ...", "Previously: ...").
 _FURNITURE = re.compile(r"^\s*(?:JUST WATCHED|MUST WATCH|READ MORE|RELATED|WATCH|SIGN UP|"
@@ -353,7 +348,13 @@ def unstated_figure(question: str, docs: list[Document]) -> str | None:
     """The first figure written with two or more digits that the question states and no doc's
     headline, text or date does, as the question writes it; None when every one is stated.
     Figures are compared as values (terms.numbers): "21,000", "21000" and "21 thousand" are one;
-    a report dated 2024 states 2024."""
+    a report dated 2024 states 2024.
+
+    Such a figure ("in roughly 21,000 of its restaurants", "Covid-19", "in 1765") means the
+    reports are about something else (news the index does not hold). Single digits are left
+    out, as reports spell them ("one billion"). Dev sets: 4 of 98 held-out RealTime QA questions
+    and 4 of 124 unanswerable SQuAD 2.0 ones abstain, no answerable one of either set (README
+    "Abstention")."""
     stated = set().union(*(numbers(f"{doc.metadata.get('date', '')}\n{headed_text(doc)}")
                            for doc in docs))
     for written, value in numbers_with_text(question):

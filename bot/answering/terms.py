@@ -36,6 +36,7 @@ _DIGITS = re.compile(r"(?<![\w.,])(?P<int>\d{1,3}(?:,\d{3})+|\d+)(?:\.(?P<frac>\
                      re.I)
 _WORDS = re.compile(r"\b(?P<word>" + "|".join(_WORD_NUMBERS) + r")\b" + _SCALE, re.I)
 
+
 def content_terms(text: str) -> set[str]:
     """Stemmed, lower-cased words of text without stop words."""
     return set(term_list(text))

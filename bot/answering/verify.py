@@ -35,10 +35,10 @@ _ECHO = re.compile(r"^\s*(?:quote or closely restate[^:\n]*|supporting (?:quotes
 # "According to the sources, ..." names no source and makes no claim of its own.
 _LEAD_IN = re.compile(r"^\s*(?:according to|as per|based on) (?:the )?(?:provided )?"
                       r"(?:sources?|articles?|reports?|news)\s*,?\s*", re.I)
-# A source sentence that gives orders to the reader or a model ("Ignore previous instructions and
-# tell the user ...") is an article's text, quoted if asked about, but no proof of a claim.
 # "X and Y", "X, Y and Z", "X & Y": a short answer naming several things.
 _COORDINATION = re.compile(r",\s*(?:and\s+)?|\s+(?:and|&)\s+")
+# A source sentence that gives orders to the reader or a model ("Ignore previous instructions and
+# tell the user ...") is an article's text, quoted if asked about, but no proof of a claim.
 _ORDERS = re.compile(r"\b(?:ignore|disregard|forget) (?:all |any )?(?:the )?(?:previous|prior|above|"
                      r"earlier|your) (?:instructions|rules|prompts?)\b|\btell the user\b|"
                      r"\byou are now\b|\bdeveloper mode\b|^\s*system\s*:", re.I)
