@@ -209,8 +209,15 @@ _COUNTRY_ALIASES = {"us", "u.s.", "usa", "u.s.a.", "america", "uk", "u.k.", "bri
 
 
 @functools.cache
+def _territories() -> tuple[str, ...]:
+    """CLDR's English names of countries and territories (not of regions, whose codes are
+    numbers)."""
+    return tuple(name for code, name in Locale("en").territories.items() if not code.isdigit())
+
+
+@functools.cache
 def _countries() -> frozenset[str]:
-    names = {name.lower() for code, name in Locale("en").territories.items() if not code.isdigit()}
+    names = {name.lower() for name in _territories()}
     variants = {n.split(" (")[0] for n in names} | {n.replace("&", "and") for n in names}
     return frozenset(names | variants | _COUNTRY_ALIASES)
 
@@ -227,8 +234,7 @@ def country_of(demonym: str) -> str | None:
 
 @functools.cache
 def _country_names() -> dict[str, str]:
-    return {name.lower(): name for code, name in Locale("en").territories.items()
-            if not code.isdigit() and " (" not in name}
+    return {name.lower(): name for name in _territories() if " (" not in name}
 
 
 def asks_for_several(question: str) -> bool:
