@@ -21,7 +21,7 @@ from langchain_core.embeddings import Embeddings
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict, PrivateAttr
 
-from bot.answering.dates import Filters, Window, date_window, is_dated
+from bot.answering.dates import Filters, Window, date_window, is_dated, within
 from index.entities import unpack
 from index.keyword import KeywordIndex
 from index.store import ChunkStore, unpack_vectors
@@ -221,9 +221,8 @@ def narrow_rows(rows: dict[str, tuple[str, dict]], filters: Filters | None,
 def published_by(rows: dict[str, tuple[str, dict]], day: date) -> dict[str, tuple[str, dict]]:
     """rows without the reports dated after day: what an index could hold on that day (an
     undated report is kept, as its day is unknown)."""
-    last = day.isoformat()
     return {cid: row for cid, row in rows.items()
-            if not is_dated(row[1].get("date", "")) or row[1]["date"] <= last}
+            if not is_dated(row[1].get("date", "")) or within(row[1]["date"], None, day)}
 
 
 def add_newest_first(fused: dict[str, float], rows: dict[str, tuple[str, dict]]) -> None:
