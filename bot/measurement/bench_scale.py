@@ -106,9 +106,7 @@ def _freshness(bot: _Bot, env: dict, asked: list[str], writer_in_bot: bool) -> d
         bot.send({"cmd": "write", "text": FRESH_TEXT})
     else:
         def _write() -> None:
-            times = json.loads(_child(["write", FRESH_TEXT], env))
-            bot.written_at, bot.writer_ready_at = times["done"], times["ready"]
-            bot.writer_embedded_at = times["embedded"]
+            bot.write_times = json.loads(_child(["write", FRESH_TEXT], env))
 
         writer = threading.Thread(target=_write, daemon=True)
         writer.start()
@@ -126,19 +124,20 @@ def _freshness(bot: _Bot, env: dict, asked: list[str], writer_in_bot: bool) -> d
             answered = time.time()
             if not writer_in_bot:
                 writer.join(timeout=FRESH_LIMIT_S)
-            written = bot.written_at or answered
-            # Wall-clock times from two processes on one machine; an answer that came before the
-            # writer had finished deleting the old version counts as 0.
-            ready, embedded = bot.writer_ready_at, bot.writer_embedded_at
-            return {"fresh_s": round(max(0.0, answered - written), 2),
-                    "write_s": round(written - began, 2),
-                    "max_ms_during_fresh": round(slowest, 1), "slowest_at_s": round(slowest_at, 2),
-                    "slowest_steps_ms": slowest_steps,
-                    "writer_ready_s": round(ready - began, 2) if ready else None,
-                    "writer_embedded_s": round(embedded - began, 2) if embedded else None}
-    bot.errors += 1
-    return {"fresh_s": None, "write_s": None, "max_ms_during_fresh": round(slowest, 1),
-            "slowest_at_s": round(slowest_at, 2), "writer_ready_s": None}
+            break
+    else:
+        answered = None
+        bot.errors += 1
+    # Wall-clock times from two processes on one machine; an answer that came before the writer
+    # had finished deleting the old version counts as 0.
+    since = {k: round(t - began, 2) if t and answered else None
+             for k, t in bot.write_times.items()}
+    written = bot.write_times.get("done") or answered
+    return {"fresh_s": round(max(0.0, answered - written), 2) if answered else None,
+            "write_s": round(written - began, 2) if answered else None,
+            "max_ms_during_fresh": round(slowest, 1),
+            "slowest_at_s": round(slowest_at, 2), "slowest_steps_ms": slowest_steps,
+            "writer_ready_s": since.get("ready"), "writer_embedded_s": since.get("embedded")}
 
 
 class _Bot:
@@ -149,9 +148,7 @@ class _Bot:
                                      env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      stderr=subprocess.DEVNULL, text=True, bufsize=1)
         self.errors = 0
-        self.written_at: float | None = None
-        self.writer_ready_at: float | None = None
-        self.writer_embedded_at: float | None = None  # the write's model work done, store next
+        self.write_times: dict[str, float] = {}  # _timed_write's, from whichever process wrote
 
     def send(self, command: dict) -> None:
         self.proc.stdin.write(json.dumps(command) + "\n")
@@ -183,8 +180,7 @@ class _Bot:
             reply = json.loads(line)
             if reply.get("kind") != "written":  # the writer thread's notice is not a reply
                 return reply
-            self.written_at, self.writer_ready_at = reply["at"], reply["ready"]
-            self.writer_embedded_at = reply["embedded"]
+            self.write_times = reply["times"]
 
 
 # ----- child processes -----
@@ -246,18 +242,11 @@ def write_fresh(text: str) -> None:
     """Another process writes one new article (server mode), with the real embedder."""
     from bot.factories import make_embedder, make_store
     from bot.settings import load_settings
-    from index.articles import make_article
-    from index.ingest import write_articles
 
     settings = load_settings()
-    article = make_article(text, "bench-fresh", id="bench-fresh", title="Zembla lands on the moon")
     store, embedder = make_store(settings), make_embedder(settings)
     embedder.embed_documents(["warm up"])  # the model loaded: what follows is the write itself
-    ready = time.time()
-    clock = _EmbedClock(embedder)
-    write_articles([article], store, clock)
-    # when the writer was ready, had embedded, and was done (commit and cleanup), for the parent
-    print(json.dumps({"ready": ready, "embedded": clock.last, "done": time.time()}))
+    print(json.dumps(_timed_write(store, embedder, text)))
 
 
 def serve() -> None:
@@ -296,15 +285,22 @@ def serve() -> None:
 
 
 def _write_here(store, embedder, text: str, say: Callable[[dict], None]) -> None:
-    """The serving process's own writer (embedded mode allows no other)."""
+    """The serving process's own writer (embedded mode allows no other; its model loaded at
+    start-up)."""
+    say({"kind": "written", "times": _timed_write(store, embedder, text)})
+
+
+def _timed_write(store, embedder, text: str) -> dict[str, float]:
+    """Write the fresh article; when the writer was ready, had embedded (the model's work done,
+    the store's next) and was done (commit and cleanup)."""
     from index.articles import make_article
     from index.ingest import write_articles
 
     article = make_article(text, "bench-fresh", id="bench-fresh", title="Zembla lands on the moon")
-    ready = time.time()  # the model was loaded at start-up
+    ready = time.time()
     clock = _EmbedClock(embedder)
     write_articles([article], store, clock)
-    say({"kind": "written", "at": time.time(), "ready": ready, "embedded": clock.last})
+    return {"ready": ready, "embedded": clock.last, "done": time.time()}
 
 
 class _EmbedClock(Embeddings):
