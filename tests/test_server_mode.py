@@ -7,7 +7,7 @@ import pytest
 from bot.factories import build_answerer, make_store
 from bot.settings import Settings
 from index.ingest import ingest
-from index.store import StoreError, open_store
+from index.store import SCHEMA, StoreError, open_store
 from tests.conftest import HEADLINE, SEEDS
 from tests.servers import AuthProxy, chroma_server, free_port, self_signed
 
@@ -79,3 +79,30 @@ def test_credentials_in_the_url_are_refused_and_never_shown(tmp_path):
     with pytest.raises(StoreError) as caught:
         open_store(tmp_path, "http://admin:hunter2@127.0.0.1:1")
     assert "NEWSBOT_CHROMA_TOKEN" in str(caught.value) and "hunter2" not in str(caught.value)
+
+
+def test_chromas_unsaved_log_tail_stays_short_in_old_and_new_indexes(chroma_url, tmp_path):
+    # Chroma re-applies the rows written since its last index checkpoint on the first write
+    # after a read, queries waiting meanwhile (README "Scale"): every collection of the store
+    # checkpoints every 200 rows; one made with Chroma's default gets it from its next writer.
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    host, port = chroma_url.rsplit("//", 1)[1].split(":")
+    client = chromadb.HttpClient(host=host, port=int(port),
+                                 settings=ChromaSettings(anonymized_telemetry=False))
+    names = [f"older-{SCHEMA}{suffix}" for suffix in ("", "-articles", "-meta")]
+    for name in names:
+        client.get_or_create_collection(name, embedding_function=None,
+                                        configuration={"hnsw": {"space": "cosine"}})
+
+    def thresholds(collections: list[str]) -> set[int]:
+        return {client.get_collection(n).configuration_json["hnsw"]["sync_threshold"]
+                for n in collections}
+
+    reader = open_store(tmp_path, chroma_url, "older")
+    assert thresholds(names) == {1000}  # a reader changes nothing
+    reader.claim_writer()
+    assert thresholds(names) == {200}
+    open_store(tmp_path, chroma_url, "newer")
+    assert thresholds([f"newer-{SCHEMA}{s}" for s in ("", "-articles", "-meta")]) == {200}
