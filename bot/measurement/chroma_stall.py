@@ -4,8 +4,14 @@ Outside newsbot: a `chroma run` server gets N random 384-dimension vectors, then
 loop for SECONDS while a writer adds ADD_BATCH vectors every ADD_EVERY_S (a watch ingesting an
 article of about 17 chunks at a time). Chroma writes its HNSW index to disk every
 `sync_threshold` added vectors (1,000 by default); the slow queries and adds show how long the
-readers wait then, and how that grows with N. Run `python -m bot.measurement.chroma_stall N
-SECONDS [SYNC_THRESHOLD]`; README "Scale" has the figures.
+readers wait then, and how that grows with N.
+
+Before that, it times the write that pays for the vectors added since the last checkpoint:
+Chroma keeps up to sync_threshold - 1 of them in its log only, and the first write after a
+server's first read of the collection re-applies them to the index, queries waiting meanwhile.
+The probe leaves the worst tail (sync_threshold - 1 vectors), reads once and writes one vector
+(first_write_after_read_ms). Run `python -m bot.measurement.chroma_stall N SECONDS
+[SYNC_THRESHOLD]`; README "Scale" has the figures.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ from pathlib import Path
 import numpy as np
 
 DIM = 384
+CHROMA_SYNC_THRESHOLD = 1000  # Chroma's default
 ADD_BATCH = 17
 ADD_EVERY_S = 0.2
 BUILD_BATCH = 4000
@@ -46,9 +53,21 @@ def probe(n: int, seconds: float, sync_threshold: int | None = None) -> dict:
             col.add(ids=[f"i{first + j}" for j in range(size)],
                     embeddings=rng.standard_normal((size, DIM)).astype(np.float32))
         build_s = time.perf_counter() - started
+        replay_ms = _first_write_after_read(col, sync_threshold or CHROMA_SYNC_THRESHOLD, rng)
         queries, adds = _side_by_side(col, seconds)
-    return {"vectors": n, "build_s": round(build_s, 1), "queries": _summary(queries),
-            "adds": _summary(adds)}
+    return {"vectors": n, "build_s": round(build_s, 1), "first_write_after_read_ms": replay_ms,
+            "queries": _summary(queries), "adds": _summary(adds)}
+
+
+def _first_write_after_read(col, threshold: int, rng: np.random.Generator) -> float:
+    """Milliseconds of one add after a tail of threshold - 1 unsaved vectors and a read."""
+    tail = threshold - 1
+    col.add(ids=[f"t{j}" for j in range(tail)],
+            embeddings=rng.standard_normal((tail, DIM)).astype(np.float32))
+    col.query(query_embeddings=rng.standard_normal((1, DIM)).tolist(), n_results=30)
+    started = time.perf_counter()
+    col.add(ids=["t-last"], embeddings=rng.standard_normal((1, DIM)).astype(np.float32))
+    return round((time.perf_counter() - started) * 1000, 1)
 
 
 def _side_by_side(col, seconds: float) -> tuple[list, list]:
