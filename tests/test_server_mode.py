@@ -85,12 +85,7 @@ def test_chromas_unsaved_log_tail_stays_short_in_old_and_new_indexes(chroma_url,
     # Chroma re-applies the rows written since its last index checkpoint on the first write
     # after a read, queries waiting meanwhile (README "Scale"): every collection of the store
     # checkpoints every 200 rows; one made with Chroma's default gets it from its next writer.
-    import chromadb
-    from chromadb.config import Settings as ChromaSettings
-
-    host, port = chroma_url.rsplit("//", 1)[1].split(":")
-    client = chromadb.HttpClient(host=host, port=int(port),
-                                 settings=ChromaSettings(anonymized_telemetry=False))
+    client = open_store(tmp_path, chroma_url, "newer").client
     names = [f"older-{SCHEMA}{suffix}" for suffix in ("", "-articles", "-meta")]
     for name in names:
         client.get_or_create_collection(name, embedding_function=None,
@@ -104,5 +99,4 @@ def test_chromas_unsaved_log_tail_stays_short_in_old_and_new_indexes(chroma_url,
     assert thresholds(names) == {1000}  # a reader changes nothing
     reader.claim_writer()
     assert thresholds(names) == {200}
-    open_store(tmp_path, chroma_url, "newer")
     assert thresholds([f"newer-{SCHEMA}{s}" for s in ("", "-articles", "-meta")]) == {200}
