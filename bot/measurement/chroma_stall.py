@@ -9,8 +9,8 @@ readers wait then, and how that grows with N.
 Before that, it times the write that pays for the vectors added since the last checkpoint:
 Chroma keeps up to sync_threshold - 1 of them in its log only, and the first write after a
 server's first read of the collection re-applies them to the index, queries waiting meanwhile.
-The probe leaves the worst tail (sync_threshold - 1 vectors), reads once and writes one vector
-(first_write_after_read_ms). Run `python -m bot.measurement.chroma_stall N SECONDS
+The probe leaves the longest tail that one more vector does not checkpoint (sync_threshold - 2
+vectors), reads once and writes one vector (first_write_after_read_ms). Run `python -m bot.measurement.chroma_stall N SECONDS
 [SYNC_THRESHOLD]`; README "Scale" has the figures.
 """
 
@@ -60,8 +60,9 @@ def probe(n: int, seconds: float, sync_threshold: int | None = None) -> dict:
 
 
 def _first_write_after_read(col, threshold: int, rng: np.random.Generator) -> float:
-    """Milliseconds of one add after a tail of threshold - 1 unsaved vectors and a read."""
-    tail = threshold - 1
+    """Milliseconds of one add after a tail of threshold - 2 unsaved vectors and a read (one
+    more would make the add a checkpoint too, which the side-by-side part times)."""
+    tail = threshold - 2
     col.add(ids=[f"t{j}" for j in range(tail)],
             embeddings=rng.standard_normal((tail, DIM)).astype(np.float32))
     col.query(query_embeddings=rng.standard_normal((1, DIM)).tolist(), n_results=30)
