@@ -237,20 +237,20 @@ class ChunkStore:
         Embedded: the exclusive file lock (hold keeps it after the write, for --watch). Server: a
         lease row that expires unless renewed, so a killed writer does not block the next.
         """
-        try:
-            if self.lock is not None:
+        if self.lock is not None:
+            try:
                 self.lock.exclusive()
-                self.lock.hold_exclusive = self.lock.hold_exclusive or hold
-                self._checkpoint_often()
-                return
-        except LockError as exc:
-            raise StoreError(str(exc)) from exc
-        lease = self._meta_row("writer")
-        if lease.get("owner") not in (None, self._lease_owner) and lease.get("until", 0) > time.time():
-            raise StoreError(f"the index at {self.where} has a writer already ({lease['owner']}); "
-                             "run one `newsbot index`/`watch` per index, or wait a minute if it was "
-                             "killed")
-        self.renew_lease()
+            except LockError as exc:
+                raise StoreError(str(exc)) from exc
+            self.lock.hold_exclusive = self.lock.hold_exclusive or hold
+        else:
+            lease = self._meta_row("writer")
+            held = lease.get("until", 0) > time.time()
+            if lease.get("owner") not in (None, self._lease_owner) and held:
+                raise StoreError(f"the index at {self.where} has a writer already "
+                                 f"({lease['owner']}); run one `newsbot index`/`watch` per index, "
+                                 "or wait a minute if it was killed")
+            self.renew_lease()
         self._checkpoint_often()
 
     def _checkpoint_often(self) -> None:

@@ -10,8 +10,8 @@ Before that, it times the write that pays for the vectors added since the last c
 Chroma keeps up to sync_threshold - 1 of them in its log only, and the first write after a
 server's first read of the collection re-applies them to the index, queries waiting meanwhile.
 The probe leaves the longest tail that one more vector does not checkpoint (sync_threshold - 2
-vectors), reads once and writes one vector (first_write_after_read_ms). Run `python -m bot.measurement.chroma_stall N SECONDS
-[SYNC_THRESHOLD]`; README "Scale" has the figures.
+vectors), reads once and writes one vector (first_write_after_read_ms). Run `python -m
+bot.measurement.chroma_stall N SECONDS [SYNC_THRESHOLD]`; README "Scale" has the figures.
 """
 
 from __future__ import annotations
