@@ -83,6 +83,16 @@ def test_a_why_question_gets_the_phrase_the_question_lacks():
     assert new_phrase(sentence, terms) == "severe drought conditions"
 
 
+def test_a_phrase_keeps_its_figures_whole():
+    # Seen on a held-out question: "... celebrate the 246" for "the 246th birthday".
+    terms = content_terms("Why did cities cancel their fireworks displays?")
+    assert new_phrase("Shows celebrate the 246th birthday of the nation.", terms) == (
+        "Shows celebrate the 246th birthday of the nation")
+    terms = content_terms("What happened to gas prices?")
+    assert new_phrase("They reached $4.99 a gallon, up 13% in the U.S.", terms) == (
+        "reached $4.99 a gallon up 13% in the U.S.")
+
+
 def test_an_abstention_has_no_short_answer():
     docs = [_chunk(["Unrelated text about gardening."], article="a", score=0.1)]
     draft = ExtractiveAnswerer().extract("How many troops are in Korea?", docs)

@@ -53,7 +53,10 @@ _OUTLET_SUFFIX = re.compile(r"\s+(?:[-|–—]\s+[^-|–—]{2,40}|\.\.\.)$")
 _WHY = re.compile(r"\bwhy\b", re.I)
 _REASON = re.compile(r"\b(?:because(?: of)?|due to|owing to|thanks to|citing|amid|as a result of|"
                      r"in order to|to avoid|to prevent|for fear of|so that)\b[^,;.:!?()—]*", re.I)
-_TOKEN = re.compile(r"\d[\d,.]*\d|[\w’'&.-]+")
+# A word, a number with its currency, ordinal or percent ("$4.99", "246th", "13%"), or an
+# initialism ("U.S.").
+_TOKEN = re.compile(r"[$£€]?\d[\d,.]*\d[a-z]*%?|[$£€]?[\w’'&.-]+%?")
+_INITIALISM = re.compile(r"(?:\b[A-Za-z]\.){2,}")
 
 
 @dataclass
@@ -290,7 +293,9 @@ def new_phrase(sentence: str, question_terms: set[str]) -> str:
         if len(content_terms(" ".join(trimmed))) > len(content_terms(" ".join(best))):
             best = trimmed
         run = []
-    return " ".join((best or words)[:MAX_WORDS]).strip(" ,.;:")
+    phrase = " ".join((best or words)[:MAX_WORDS])
+    kept = "." if _INITIALISM.fullmatch(phrase.rstrip(" ,;:").rsplit(" ", 1)[-1]) else ""  # "the U.S.", not "the U.S"
+    return phrase.strip(" ,.;:") + kept
 
 
 def reason(sentence: str) -> str | None:
@@ -301,14 +306,20 @@ def reason(sentence: str) -> str | None:
     if found is None:
         return None
     words = _TOKEN.findall(found.group())[:MAX_WORDS]
-    while words and not content_terms(words[-1]):
+    while words and not _says(words[-1]):
         words = words[:-1]
     return " ".join(words) if len(words) > 1 else None
 
 
 def _trim(words: list[str]) -> list[str]:
-    while words and not content_terms(words[0]):
+    while words and not _says(words[0]):
         words = words[1:]
-    while words and not content_terms(words[-1]):
+    while words and not _says(words[-1]):
         words = words[:-1]
     return words
+
+
+def _says(word: str) -> bool:
+    """Whether a word carries meaning: a content word or an initialism ("U.S.", a stop word
+    spelled out)."""
+    return bool(content_terms(word)) or bool(_INITIALISM.fullmatch(word))
