@@ -6,7 +6,7 @@ import pytest
 from langchain_core.documents import Document
 
 from bot.answering.extractive import (LEDE_MIN_SENTENCES, MIN_SCORE, ExtractiveAnswerer, candidates,
-                                     lede_of, rank_sentences, unstated_figure)
+                                     lede_of, rank_sentences, says_otherwise, unstated_figure)
 
 LEDE = "Dartmouth College announced Tuesday it was eliminating student loans for undergraduates."
 LATER = "Ohio State University announced last year that it would eliminate student loans."
@@ -84,6 +84,26 @@ def test_a_question_about_what_did_not_happen_needs_a_sentence_that_says_so():
     assert ExtractiveAnswerer().extract(question, [_chunk([says_does], score=0.8)]).abstained
     answered = ExtractiveAnswerer().extract(question, [_chunk([says_not], score=0.8)])
     assert not answered.abstained and "do not depend" in answered.text
+
+
+def test_a_question_about_what_is_so_is_not_answered_by_a_source_saying_it_is_not():
+    # SQuAD 2.0's unanswerable "What do tumors express that are also found on normal cells?"
+    question = "What do tumors express that are also found on normal cells?"
+    says_not = "The transformed cells of tumors express antigens that are not found on normal cells."
+    says_so = "Tumors express proteins that are also found on normal cells, such as MHC class I."
+    assert ExtractiveAnswerer().extract(question, [_chunk([says_not], score=0.8)]).abstained
+    answered = ExtractiveAnswerer().extract(question, [_chunk([says_so], score=0.8)])
+    assert not answered.abstained and "MHC" in answered.text
+    # ... unless the source goes on to say what is,
+    contrast = ("Eliot was motivated not by a desire to secularize education, but by "
+                "Puritan convictions.")
+    assert not says_otherwise("What motivated Eliot to secularize education?", [contrast])
+    # or another quoted sentence says it,
+    assert not says_otherwise(question, [says_not, says_so])
+    # or the question asks about something refused, banned or missing.
+    pump = "Why New Jersey and Oregon still don't let you pump your own gas"
+    assert not says_otherwise("Where in the US is it illegal to pump your own gas?", [pump])
+    assert says_otherwise("Where in the US can you pump your own gas?", [pump])
 
 
 def test_a_figure_the_question_states_must_be_in_a_retrieved_report():
