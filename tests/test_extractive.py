@@ -89,7 +89,7 @@ def test_a_question_about_what_did_not_happen_needs_a_sentence_that_says_so():
 def test_a_question_about_what_is_so_is_not_answered_by_a_source_saying_it_is_not():
     # SQuAD 2.0's unanswerable "What do tumors express that are also found on normal cells?"
     question = "What do tumors express that are also found on normal cells?"
-    says_not = "The transformed cells of tumors express antigens that are not found on normal cells."
+    says_not = "Transformed cells of tumors express antigens that are not found on normal cells."
     says_so = "Tumors express proteins that are also found on normal cells, such as MHC class I."
     assert ExtractiveAnswerer().extract(question, [_chunk([says_not], score=0.8)]).abstained
     answered = ExtractiveAnswerer().extract(question, [_chunk([says_so], score=0.8)])

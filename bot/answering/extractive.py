@@ -84,7 +84,7 @@ _DATE = re.compile(r"\b(1[6-9]|20)\d\d\b|\b(jan|feb|mar|apr|may|jun|jul|aug|sep|
 # (README "Abstention"). "Why did stocks decline?" is not a negated question.
 _NEGATED = re.compile(r"\b(?:not|never|no|none|neither|nor|without|cannot)\b|n[’']t\b", re.I)
 _NEGATION = re.compile(_NEGATED.pattern + r"|\b(?:refus|declin|fail|lack)\w*", re.I)
-# And the other way round: a question that asks what is so ("What do tumours express that is
+# And the other way round: a question that asks what is so ("What do tumors express that are
 # also found on normal cells?") is not answered when every quoted sentence says that something is
 # not so ("... antigens that are not found on normal cells"), unless the sentence goes on to say
 # what is ("not by ... but by ...", "not only ... but also") or the question itself asks about

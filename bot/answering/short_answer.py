@@ -294,8 +294,8 @@ def new_phrase(sentence: str, question_terms: set[str]) -> str:
             best = trimmed
         run = []
     phrase = " ".join((best or words)[:MAX_WORDS])
-    kept = "." if _INITIALISM.fullmatch(phrase.rstrip(" ,;:").rsplit(" ", 1)[-1]) else ""  # "the U.S.", not "the U.S"
-    return phrase.strip(" ,.;:") + kept
+    last = phrase.rstrip(" ,;:").rsplit(" ", 1)[-1]
+    return phrase.strip(" ,.;:") + ("." if _INITIALISM.fullmatch(last) else "")  # "the U.S."
 
 
 def reason(sentence: str) -> str | None:
@@ -320,6 +320,6 @@ def _trim(words: list[str]) -> list[str]:
 
 
 def _says(word: str) -> bool:
-    """Whether a word carries meaning: a content word or an initialism ("U.S.", a stop word
-    spelled out)."""
+    """Whether a word carries meaning: a content word, or an initialism ("U.S.", which would
+    read as the stop word "us")."""
     return bool(content_terms(word)) or bool(_INITIALISM.fullmatch(word))
