@@ -106,6 +106,26 @@ def test_a_question_about_what_is_so_is_not_answered_by_a_source_saying_it_is_no
     assert says_otherwise("Where in the US can you pump your own gas?", [pump])
 
 
+def test_a_line_in_a_roundup_of_several_stories_is_not_a_report():
+    # A held-out RealTime QA question had been answered "5" from such a roundup's headline.
+    question = "Which region faces new mandatory water cuts?"
+    line = "The federal government announced new mandatory water cuts for the Southwest."
+    roundup = _chunk([line], score=0.8)
+    roundup.metadata.update(title="5 things to know for Aug. 17: Water, Ukraine, Covid ...",
+                            source="www.cnn.com", date="2022-08-17")
+    refused = ExtractiveAnswerer().extract(question, [roundup])
+    assert refused.abstained and refused.text.endswith(
+        'a roundup of several stories: "5 things to know for Aug. 17: Water, Ukraine, Covid ..." '
+        "(www.cnn.com, 2022-08-17).")
+    report = _chunk([line], score=0.8, article="b")
+    report.metadata.update(title="Southwest faces first mandatory water cuts")
+    assert not ExtractiveAnswerer().extract(question, [roundup, report]).abstained
+    assert not ExtractiveAnswerer().extract(question, [report]).abstained
+    # A question about the roundup itself is answered from it.
+    asked = "What are the 5 things to know for Aug. 17 about water cuts?"
+    assert not ExtractiveAnswerer().extract(asked, [roundup]).abstained
+
+
 def test_a_figure_the_question_states_must_be_in_a_retrieved_report():
     question = "Which food chain launched a redesigned menu in roughly 21,000 of its restaurants?"
     wendys = _chunk(["Wendy's launched a redesigned breakfast menu in 6,000 of its restaurants."],
