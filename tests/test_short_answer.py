@@ -195,6 +195,14 @@ def test_an_organisation_cut_short_by_the_recogniser_gets_the_rest_of_its_name()
     assert find_spans(text, "name", ents) == ["Federal Reserve", "Chair Jerome Powell", "Kansas"]
 
 
+def test_an_initialism_keeps_its_last_dot():
+    # Seen on a held-out question: the short answer "U.S" for "the U.S." at a sentence's end.
+    text = "By March 2020 the most cases of any nation were in the U.S."
+    assert find_spans(text, "place", [("U.S.", "GPE")]) == ["U.S."]
+    text = "Talks in Washington, D.C. ended early."
+    assert find_spans(text, "place", [("Washington, D.C.", "GPE")]) == ["Washington, D.C."]
+
+
 def test_the_words_naming_the_asked_for_kind_are_no_echo_of_the_question():
     question = "Which national park did the wildfire threaten?"
     assert head_phrase(question) == ["national", "park"]

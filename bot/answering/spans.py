@@ -387,9 +387,15 @@ def _without_stop_unit(span: str) -> str:
     return head if head and last.isalpha() and not content_terms(last) else span
 
 
+_INITIALISM_END = re.compile(r"\b(?:[A-Za-z]\.)+[A-Za-z]$")
+
+
 def clean(span: str) -> str:
     """A span without a leading article, a possessive ("North Korea's" -> "North Korea") or
     surrounding punctuation."""
-    span = re.sub(r"(?<=\w)[’']s$", "", " ".join(span.split()).strip(" .,;:!?'\"“”‘’()"))
+    whole = " ".join(span.split())
+    span = re.sub(r"(?<=\w)[’']s$", "", whole.strip(" .,;:!?'\"“”‘’()"))
     span = span.strip(" .,;:!?'\"“”‘’()")
+    if _INITIALISM_END.search(span) and f"{span}." in whole:
+        span += "."  # "the U.S." keeps the dot it ends with
     return _LEAD_STOP.sub("", span) if len(span.split()) > 1 else span
