@@ -185,8 +185,7 @@ class ExtractiveAnswerer:
         for n, sentence in chosen:
             if sentence["text"] not in quotes.setdefault(n, []):
                 quotes[n].append(sentence["text"])
-        if _NEGATED.search(question) and not any(_NEGATION.search(said[0])  # each doc's first
-                                                 for said in quotes.values()):
+        if says_nothing_of_it(question, [said[0] for said in quotes.values()]):
             return Draft(text="", abstained=True)  # "what did X not do?" needs a source saying so
         if says_otherwise(question, [text for said in quotes.values() for text in said]):
             return Draft(text="", abstained=True)  # "what is so?" is not answered by "it is not"
@@ -384,6 +383,12 @@ def cue_fit(text: str, cue: str, question_terms: set[str]) -> float:
         local = len(near & question_terms) / len(question_terms) if question_terms else 0.0
         best = max(best, 0.5 + 0.5 * local)
     return best
+
+
+def says_nothing_of_it(question: str, firsts: list[str]) -> bool:
+    """Whether a question about what did not happen has no quoted doc whose first quoted
+    sentence says something did not (or was refused, declined, failed or lacking)."""
+    return bool(_NEGATED.search(question)) and not any(_NEGATION.search(f) for f in firsts)
 
 
 def says_otherwise(question: str, quoted: list[str]) -> bool:
