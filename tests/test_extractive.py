@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 from langchain_core.documents import Document
 
+from bot.answering.abstention import says_otherwise, unstated_figure
 from bot.answering.extractive import (LEDE_MIN_SENTENCES, MIN_SCORE, ExtractiveAnswerer, candidates,
-                                     lede_of, rank_sentences, says_otherwise, unstated_figure)
+                                     lede_of, rank_sentences)
 
 LEDE = "Dartmouth College announced Tuesday it was eliminating student loans for undergraduates."
 LATER = "Ohio State University announced last year that it would eliminate student loans."

@@ -17,9 +17,10 @@ import re
 from langchain_core.documents import Document
 from pydantic import BaseModel, Field
 
+from bot.answering.abstention import (headed_text, is_roundup, roundup_only, says_nothing_of_it,
+                                      says_otherwise, unstated_figure)
 from bot.answering.short_answer import ShortAnswer, choose_short_answer
-from bot.answering.terms import (content_terms, coverage, is_question, numbers, numbers_with_text,
-                                 term_list)
+from bot.answering.terms import content_terms, coverage, is_question, term_list
 
 MAX_ANSWER_CHARS = 400
 # Abstain when no retrieved sentence reaches this cosine similarity to the question. The highest
@@ -77,39 +78,6 @@ _NUMBER = re.compile(r"\b\d[\d,.]*\b|\b(one|two|three|four|five|six|seven|eight|
 _DATE = re.compile(r"\b(1[6-9]|20)\d\d\b|\b(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)"
                    r"[a-z]*\.?\s+\d{1,2}\b|\b(monday|tuesday|wednesday|thursday|friday|saturday|"
                    r"sunday|yesterday|today|tomorrow|last week|this week)\b", re.I)
-# A question about what did not happen (_NEGATED) is answered only by a sentence that says
-# something did not, or was refused, declined, failed or lacking (_NEGATION): "What does not
-# depend on the immune system?" is not answered by "Both kinds of immunity depend on it".
-# SQuAD 2.0 dev: 11 of its 124 unanswerable questions abstain, no answerable one of either set
-# (README "Abstention"). "Why did stocks decline?" is not a negated question.
-_NEGATED = re.compile(r"\b(?:not|never|no|none|neither|nor|without|cannot)\b|n[’']t\b", re.I)
-_NEGATION = re.compile(_NEGATED.pattern + r"|\b(?:refus|declin|fail|lack)\w*", re.I)
-# And the other way round: a question that asks what is so ("What do tumors express that are
-# also found on normal cells?") is not answered when every quoted sentence says that something is
-# not so ("... antigens that are not found on normal cells"), unless the sentence goes on to say
-# what is ("not by ... but by ...", "not only ... but also") or the question itself asks about
-# something refused, banned or missing ("Where is it illegal to pump your own gas?" is answered by
-# "... still don't let you pump your own gas"). SQuAD 2.0 dev: 7 more of its 124 unanswerable
-# questions abstain (0.258 -> 0.315), and 2 more held-out RealTime QA ones; no answerable one of
-# either set (README "Abstention").
-_SAYS_NOT = re.compile(r"\b(?:not|never|cannot)\b|n[’']t\b", re.I)
-_SAYS_WHAT_IS = re.compile(r"\b(?:but|rather|instead)\b", re.I)
-_ASKS_WHAT_IS_NOT = re.compile(
-    r"\b(?:illegal|unlawful|ban(?:s|ned)?|barred|forbid\w*|prohibit\w*|refus\w*|declin\w*|"
-    r"fail\w*|lack\w*|den(?:y|ies|ied)|reject\w*|unable|absent|miss(?:ed|es|ing)?|stop\w*|"
-    r"halt\w*|cancel\w*|prevent\w*|avoid\w*|exclud\w*|omit\w*|left out|leave out|no longer|"
-    r"lose|loses|losing|lost)\b", re.I)
-# A roundup of several stories ("5 things to know for June 13: Gun laws, January 6, Covid ...",
-# "... : Daily Briefing") gives each a line in passing; when the only quoted support is a roundup,
-# the index holds no report of the story (news it does not hold), so newsbot abstains and names
-# the roundup. RealTime QA dev: 5 more held-out questions abstain (0.745 -> 0.796; 4 of them had
-# been answered wrongly, 1 rightly from the roundup's line) and a sixth is answered from a report;
-# no answerable question of either set is touched: none was answered from a roundup (README
-# "Abstention").
-_ROUNDUP = re.compile(r"\b\d+\s+things\s+(?:to know|you need to know|to watch)\b|"
-                      r"\b(?:morning|evening|daily|weekly|news|world|week's)\s+(?:briefing|brief|"
-                      r"digest|roundup|round-up|newsletter|headlines)\b|\btop (?:news )?stories\b|"
-                      r"\bnews in review\b", re.I)
 # Page furniture that extraction can leave in an article's text (video players, link boxes,
 # and the headlines of other stories linked in the text: "More: ...", "Previously: ...").
 _FURNITURE = re.compile(r"^\s*(?:JUST WATCHED|MUST WATCH|READ MORE|RELATED|WATCH|SIGN UP|"
@@ -383,60 +351,6 @@ def cue_fit(text: str, cue: str, question_terms: set[str]) -> float:
         local = len(near & question_terms) / len(question_terms) if question_terms else 0.0
         best = max(best, 0.5 + 0.5 * local)
     return best
-
-
-def says_nothing_of_it(question: str, firsts: list[str]) -> bool:
-    """Whether a question about what did not happen has no quoted doc whose first quoted
-    sentence says something did not (or was refused, declined, failed or lacking)."""
-    return bool(_NEGATED.search(question)) and not any(_NEGATION.search(f) for f in firsts)
-
-
-def says_otherwise(question: str, quoted: list[str]) -> bool:
-    """Whether every quoted sentence says that something is not so, without saying what is,
-    while the question asks what is (it has no negation, and asks nothing refused or missing)."""
-    if _NEGATED.search(question) or _ASKS_WHAT_IS_NOT.search(question):
-        return False
-    return bool(quoted) and all(_SAYS_NOT.search(text) and not _SAYS_WHAT_IS.search(text)
-                                for text in quoted)
-
-
-def roundup_only(question: str, quoted: list[Document]) -> str | None:
-    """The first quoted roundup as "title" (outlet, date) when every quoted doc is a roundup
-    of several stories and the question does not ask about the roundup itself; else None."""
-    if not quoted or _ROUNDUP.search(question) or not all(is_roundup(doc) for doc in quoted):
-        return None
-    meta = quoted[0].metadata
-    return (f"\"{meta['title']}\" ({meta.get('source') or 'outlet unknown'}, "
-            f"{meta.get('date') or 'date unknown'})")
-
-
-def is_roundup(doc: Document) -> bool:
-    """Whether doc's headline is that of a roundup of several stories."""
-    return bool(_ROUNDUP.search(doc.metadata.get("title") or ""))
-
-
-def unstated_figure(question: str, docs: list[Document]) -> str | None:
-    """The first figure written with two or more digits that the question states and no doc's
-    headline, text or date does, as the question writes it; None when every one is stated.
-    Figures are compared as values (terms.numbers): "21,000", "21000" and "21 thousand" are one;
-    a report dated 2024 states 2024.
-
-    Such a figure ("in roughly 21,000 of its restaurants", "Covid-19", "in 1765") means the
-    reports are about something else (news the index does not hold). Single digits are left
-    out, as reports spell them ("one billion"). Dev sets: 4 of 98 held-out RealTime QA questions
-    and 4 of 124 unanswerable SQuAD 2.0 ones abstain, no answerable one of either set (README
-    "Abstention")."""
-    stated = set().union(*(numbers(f"{doc.metadata.get('date', '')}\n{headed_text(doc)}")
-                           for doc in docs))
-    for written, value in numbers_with_text(question):
-        if sum(c.isdigit() for c in written) >= 2 and value not in stated:
-            return written
-    return None
-
-
-def headed_text(doc: Document) -> str:
-    """A chunk's headline and text."""
-    return f"{doc.metadata.get('title', '')}\n{doc.page_content}"
 
 
 def is_heading(text: str) -> bool:
