@@ -99,6 +99,8 @@ def test_a_question_about_what_is_so_is_not_answered_by_a_source_saying_it_is_no
     contrast = ("Eliot was motivated not by a desire to secularize education, but by "
                 "Puritan convictions.")
     assert not says_otherwise("What motivated Eliot to secularize education?", [contrast])
+    delayed = "The rocket did not launch on Monday because of high winds."
+    assert not says_otherwise("Why was the launch delayed?", [delayed])
     # or another quoted sentence says it,
     assert not says_otherwise(question, [says_not, says_so])
     # or the question asks about something refused, banned or missing.

@@ -26,13 +26,16 @@ _NEGATION = re.compile(_NEGATED.pattern + r"|\b(?:refus|declin|fail|lack)\w*", r
 # And the other way round: a question that asks what is so ("What do tumors express that are
 # also found on normal cells?") is not answered when every quoted sentence says that something is
 # not so ("... antigens that are not found on normal cells"), unless the sentence goes on to say
-# what is ("not by ... but by ...", "not only ... but also") or the question itself asks about
-# something refused, banned or missing ("Where is it illegal to pump your own gas?" is answered by
+# what is ("not by ... but by ...", "not ... until ...") or the question asks about something
+# refused, banned or missing ("Where is it illegal to pump your own gas?" is answered by
 # "... still don't let you pump your own gas"). SQuAD 2.0 dev: 7 more of its 124 unanswerable
 # questions abstain (0.258 -> 0.315), and 2 more held-out RealTime QA ones; no answerable one of
 # either set (README "Abstention").
 _SAYS_NOT = re.compile(r"\b(?:not|never|cannot)\b|n[’']t\b", re.I)
-_SAYS_WHAT_IS = re.compile(r"\b(?:but|rather|instead)\b", re.I)
+# A reason or a time it gives says what is too: "did not launch because of high winds" answers
+# "Why was the launch delayed?", "did not return until 1990" answers "When did he return?".
+_SAYS_WHAT_IS = re.compile(r"\b(?:but|rather|instead|because|due to|until|till|unless|except)\b",
+                           re.I)
 _ASKS_WHAT_IS_NOT = re.compile(
     r"\b(?:illegal|unlawful|ban(?:s|ned)?|barred|forbid\w*|prohibit\w*|refus\w*|declin\w*|"
     r"fail\w*|lack\w*|den(?:y|ies|ied)|reject\w*|unable|absent|miss(?:ed|es|ing)?|stop\w*|"
