@@ -14,8 +14,9 @@ from dataclasses import dataclass
 
 from langchain_core.documents import Document
 
-from bot.answering.spans import (answer_kind, asks_for_several, country_of, find_spans,
-                                 head_phrase, is_place_of, kind_labels, place_type, relabel)
+from bot.answering.spans import (INITIALISM, answer_kind, asks_for_several, country_of,
+                                 find_spans, head_phrase, is_place_of, kind_labels, place_type,
+                                 relabel, with_last_dot)
 from bot.answering.terms import (NAME_GLUE, acronyms, content_terms, initials, is_question,
                                  term_list)
 from index.entities import unpack
@@ -56,7 +57,6 @@ _REASON = re.compile(r"\b(?:because(?: of)?|due to|owing to|thanks to|citing|ami
 # A word, a number with its currency, ordinal or percent ("$4.99", "246th", "13%"), or an
 # initialism ("U.S.").
 _TOKEN = re.compile(r"[$£€]?\d[\d,.]*\d[a-z]*%?|[$£€]?[\w’'&.-]+%?")
-_INITIALISM = re.compile(r"(?:\b[A-Za-z]\.){2,}")
 
 
 @dataclass
@@ -294,8 +294,7 @@ def new_phrase(sentence: str, question_terms: set[str]) -> str:
             best = trimmed
         run = []
     phrase = " ".join((best or words)[:MAX_WORDS])
-    last = phrase.rstrip(" ,;:").rsplit(" ", 1)[-1]
-    return phrase.strip(" ,.;:") + ("." if _INITIALISM.fullmatch(last) else "")  # "the U.S."
+    return with_last_dot(phrase.strip(" ,.;:"), phrase)  # "the U.S."
 
 
 def reason(sentence: str) -> str | None:
@@ -322,4 +321,4 @@ def _trim(words: list[str]) -> list[str]:
 def _says(word: str) -> bool:
     """Whether a word carries meaning: a content word, or an initialism ("U.S.", which would
     read as the stop word "us")."""
-    return bool(content_terms(word)) or bool(_INITIALISM.fullmatch(word))
+    return bool(content_terms(word)) or bool(INITIALISM.fullmatch(word))

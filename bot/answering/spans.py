@@ -387,7 +387,7 @@ def _without_stop_unit(span: str) -> str:
     return head if head and last.isalpha() and not content_terms(last) else span
 
 
-_INITIALISM_END = re.compile(r"\b(?:[A-Za-z]\.)+[A-Za-z]$")
+INITIALISM = re.compile(r"(?:[A-Za-z]\.){2,}")  # "U.S.", "D.C."
 
 
 def clean(span: str) -> str:
@@ -396,6 +396,11 @@ def clean(span: str) -> str:
     whole = " ".join(span.split())
     span = re.sub(r"(?<=\w)[’']s$", "", whole.strip(" .,;:!?'\"“”‘’()"))
     span = span.strip(" .,;:!?'\"“”‘’()")
-    if _INITIALISM_END.search(span) and f"{span}." in whole:
-        span += "."  # "the U.S." keeps the dot it ends with
+    span = with_last_dot(span, whole)
     return _LEAD_STOP.sub("", span) if len(span.split()) > 1 else span
+
+
+def with_last_dot(stripped: str, whole: str) -> str:
+    """stripped, with the dot that whole ends an initialism with: "U.S" -> "U.S."."""
+    last = f"{stripped}.".rsplit(" ", 1)[-1]
+    return f"{stripped}." if INITIALISM.fullmatch(last) and f"{stripped}." in whole else stripped
