@@ -129,8 +129,8 @@ class ExtractiveAnswerer:
         roundup = roundup_only(question, [docs[n - 1] for n in draft.quotes])
         if roundup is None:
             return draft
-        reports = self.compose(question, [row for row in ranked
-                                          if not is_roundup(docs[row[1] - 1])], docs)
+        kept = {n for n, doc in enumerate(docs, start=1) if not is_roundup(doc)}
+        reports = self.compose(question, [row for row in ranked if row[1] in kept], docs)
         return reports if not reports.abstained else Draft(
             text="I couldn't find a report on that in the indexed articles; the closest is a "
                  f"line in a roundup of several stories: {roundup}.", abstained=True)
