@@ -6,8 +6,8 @@ import pytest
 from langchain_core.documents import Document
 
 from bot.answering.abstention import says_otherwise, unstated_figure
-from bot.answering.extractive import (LEDE_MIN_SENTENCES, MIN_SCORE, ExtractiveAnswerer, candidates,
-                                     lede_of, rank_sentences)
+from bot.answering.extractive import MIN_SCORE, ExtractiveAnswerer
+from bot.answering.ranking import LEDE_MIN_SENTENCES, candidates, lede_of, rank_sentences
 
 LEDE = "Dartmouth College announced Tuesday it was eliminating student loans for undergraduates."
 LATER = "Ohio State University announced last year that it would eliminate student loans."

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from langchain_core.documents import Document
 
-from bot.answering.extractive import ExtractiveAnswerer, rank_sentences
+from bot.answering.extractive import ExtractiveAnswerer
+from bot.answering.ranking import rank_sentences
 from bot.answering.short_answer import choose_short_answer, new_phrase, news_headline, score_span
 from bot.answering.spans import answer_kind, find_spans, head_phrase
 from bot.answering.terms import content_terms

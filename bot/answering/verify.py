@@ -16,7 +16,7 @@ from langchain_core.documents import Document
 from pydantic import BaseModel, Field
 
 from bot.answering.citations import MARKER, best_sentence, markers
-from bot.answering.extractive import content_terms, term_list
+from bot.answering.terms import content_terms, term_list
 from bot.answering.terms import acronyms, initials, name_runs, numbers, numbers_with_text
 from index.chunking import split_sentences
 

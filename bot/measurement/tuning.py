@@ -1,7 +1,7 @@
 """Fit and check the extractive step's settings on the dev sets: `python -m bot.measurement.tuning`.
 
 For every dev question the retrieved candidate sentences become rows of features
-(bot.answering.extractive.sentence_features), labelled by whether they contain a gold answer.
+(bot.answering.ranking.sentence_features), labelled by whether they contain a gold answer.
 - Weights: a logistic regression over all rows. The printout compares top-1 accuracy of the
   current and fitted weights under 5-fold cross-validation (folds by question) and across data
   sets (fit on one, test on the other), so a change is kept only when it generalises.
@@ -25,8 +25,10 @@ from langchain_core.vectorstores.utils import maximal_marginal_relevance
 
 from bot.measurement.eval_runner import as_of_date
 from bot.measurement.evaluation import contains_phrase, is_correct, load_questions
-from bot.answering.extractive import (FEATURES, SECOND_MARGIN, WEIGHTS, ExtractiveAnswerer, candidates,
-                            fits_together, question_cue, sentence_features, term_list)
+from bot.answering.extractive import SECOND_MARGIN, ExtractiveAnswerer, fits_together
+from bot.answering.ranking import (FEATURES, WEIGHTS, candidates, question_cue,
+                                   sentence_features)
+from bot.answering.terms import term_list
 from bot.answering.retrieval import HybridRetriever
 from index.store import unpack_vectors
 
