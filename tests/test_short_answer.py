@@ -204,6 +204,12 @@ def test_an_initialism_keeps_its_last_dot():
     assert find_spans(text, "place", [("Washington, D.C.", "GPE")]) == ["Washington, D.C."]
 
 
+
+def test_a_weekday_ending_a_sentence_is_no_name():
+    # Without entity tags the name pattern takes the sentence's full stop with the word.
+    assert find_spans("The plan was announced on Wednesday.", "name", None) == []
+    assert find_spans("It was announced by Joe Biden on Friday.", "name", None) == ["Joe Biden"]
+
 def test_the_words_naming_the_asked_for_kind_are_no_echo_of_the_question():
     question = "Which national park did the wildfire threaten?"
     assert head_phrase(question) == ["national", "park"]

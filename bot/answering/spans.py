@@ -103,12 +103,17 @@ _NUMBERED = {"ORG", "PRODUCT", "EVENT", "WORK_OF_ART", "LAW", "FAC"}
 _NAME_NUMBER = re.compile(r" (?:\d{1,4}|[IVX]{1,4})\b(?![.,]?\d|\s*(?:%|percent|million|billion|"
                           r"years?|months?|weeks?|days?|hours?|times|people)\b)")
 _QUOTED = re.compile(r"[“\"]([^”\"]{2,80})[”\"]")
-_PROPER = re.compile(r"\b[A-Z][\w&'’.-]*(?:\s+(?:of|the|and|&|de|for)?\s*[A-Z][\w&'’-]*)*")
+PROPER = re.compile(r"\b[A-Z][\w&'’.-]*(?:\s+(?:of|the|and|&|de|for)?\s*[A-Z][\w&'’-]*)*")
 _LEAD_STOP = re.compile(r"^(?:the|a|an)\s+", re.I)
 _NOT_NAMES = {"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday",
               "the", "a", "an", "but", "and", "in", "on", "at", "it", "he", "she", "they", "we",
               "i", "this", "that", "there", "his", "her", "their", "its", "as", "for", "if",
               "cnn", "mr", "ms", "mrs", "dr", "when", "while", "after", "before", "what", "who"}
+
+
+def is_no_name(span: str) -> bool:
+    """Whether a capitalised span is a weekday or a function word ("Wednesday.", "The")."""
+    return span.lower().rstrip(".") in _NOT_NAMES
 
 
 def answer_kind(question: str) -> str | None:
@@ -281,7 +286,7 @@ def relabel(ents: list[tuple[str, str]] | None, labels: dict[str, str],
 def entity_spans(text: str, kind: str, ents: list[tuple[str, str]]) -> list[str]:
     """The tagged entities of the kind (quoted titles first for titles and other names)."""
     spans = [span for span, label in ents
-             if label in _LABELS[kind] and span.lower() not in _NOT_NAMES]
+             if label in _LABELS[kind] and not is_no_name(span)]
     if kind == "number":  # a year or a span of years ("1950–1953") is no answer to "how many",
         spans = [_with_currency(text, span) for span, label in ents  # a duration or age is
                  if (label in _LABELS[kind] and not _YEARS.fullmatch(span))  # ("12 years",
@@ -374,8 +379,8 @@ def pattern_spans(text: str, kind: str) -> list[str]:
     if kind == "date":
         return [m.group() for m in _DATE.finditer(text)]
     quoted = quoted_titles(text, kind)
-    names = [m.group() for m in _PROPER.finditer(text)
-             if (m.start() > 0 or " " in m.group()) and m.group().lower() not in _NOT_NAMES]
+    names = [m.group() for m in PROPER.finditer(text)
+             if (m.start() > 0 or " " in m.group()) and not is_no_name(m.group())]
     if kind == "person":
         names = [n for n in names if " " in n]
     return quoted + names
