@@ -84,7 +84,7 @@ def test_the_short_answer_is_the_tagged_entity_of_the_asked_kind(tmp_path, embed
 
 
 def test_entity_spans_keep_the_currency_sign_and_leave_out_outlets():
-    from bot.answering.spans import answer_kind
+    from bot.answering.kinds import answer_kind
 
     text = "CNN — Gas now costs $5.02 a gallon on average."
     assert find_spans(text, "number", [("CNN", "ORG"), ("5.02", "MONEY")]) == ["$5.02"]

@@ -8,7 +8,8 @@ from langchain_core.documents import Document
 from bot.answering.extractive import ExtractiveAnswerer
 from bot.answering.ranking import rank_sentences
 from bot.answering.short_answer import choose_short_answer, new_phrase, news_headline, score_span
-from bot.answering.spans import answer_kind, find_spans, head_phrase
+from bot.answering.kinds import answer_kind, head_phrase
+from bot.answering.spans import find_spans
 from bot.answering.terms import content_terms
 
 

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 
 from langchain_core.documents import Document
 
-from bot.answering.spans import (INITIALISM, answer_kind, asks_for_several, country_of,
-                                 find_spans, head_phrase, is_place_of, kind_labels, place_type,
+from bot.answering.kinds import answer_kind, asks_for_several, head_phrase, place_type
+from bot.answering.spans import (INITIALISM, country_of, find_spans, is_place_of, kind_labels,
                                  relabel, with_last_dot)
 from bot.answering.terms import (NAME_GLUE, acronyms, content_terms, initials, is_question,
                                  term_list)
