@@ -14,7 +14,8 @@ from bot.answering.extractive import ExtractiveAnswerer
 from bot.answering.retrieval import HybridRetriever
 from bot.settings import Settings
 from index.keyword import KeywordIndex, keyword_folder
-from index.store import ChunkStore, open_store
+from index.connection import open_store
+from index.store import ChunkStore
 
 EXTRACTIVE = "extractive"
 SMOLLM2 = "smollm2"

@@ -43,7 +43,7 @@ def fake_embedder():
 @pytest.fixture
 def store(tmp_path):
     """An empty, real, embedded Chroma store in a temp dir."""
-    from index.store import open_store
+    from index.connection import open_store
 
     return open_store(tmp_path / "home")
 
@@ -52,7 +52,7 @@ def store(tmp_path):
 def seed_home(tmp_path_factory, embedder) -> Path:
     """A NEWSBOT_HOME with the seed articles indexed by the real model."""
     from index.ingest import ingest
-    from index.store import open_store
+    from index.connection import open_store
 
     home = tmp_path_factory.mktemp("seed-home")
     seeds = home / "seeds"
@@ -64,7 +64,7 @@ def seed_home(tmp_path_factory, embedder) -> Path:
 def retriever_parts(home: Path) -> dict:
     """store and keyword: what a HybridRetriever over the index at home needs besides a model."""
     from index.keyword import KeywordIndex, keyword_folder
-    from index.store import open_store
+    from index.connection import open_store
 
     store = open_store(home)
     return {"store": store, "keyword": KeywordIndex.open(keyword_folder(home, store))}

@@ -16,7 +16,7 @@ from pathlib import Path
 from langchain_core.embeddings import DeterministicFakeEmbedding
 
 from index.ingest import ingest
-from index.store import open_store
+from index.connection import open_store
 
 
 def main(argv: list[str]) -> int:

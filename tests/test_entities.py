@@ -69,7 +69,7 @@ def test_the_short_answer_is_the_tagged_entity_of_the_asked_kind(tmp_path, embed
     from bot.settings import Settings
     from index.articles import make_article
     from index.ingest import write_articles
-    from index.store import open_store
+    from index.connection import open_store
 
     text = ("Flooding closed roads across the region on Monday, officials said. The music award "
             "went to Beyonce at the ceremony in Las Vegas. Fans celebrated outside the arena.")

@@ -7,7 +7,7 @@ from datetime import date
 from bot.answering.figures import figures
 from index.articles import make_article
 from index.ingest import write_articles
-from index.store import open_store
+from index.connection import open_store
 
 OLD = ("Floods in the river valley of Freedonia have displaced 28,000 people, the interior "
        "ministry said on Sunday. Rescue teams reached villages cut off by the water. Aid groups "

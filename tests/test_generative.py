@@ -20,7 +20,7 @@ from bot.surfaces.repl import Repl
 from bot.answering.retrieval import HybridRetriever
 from bot.settings import Settings
 from index.ingest import ingest
-from index.store import open_store
+from index.connection import open_store
 from tests.conftest import HEADLINE, SEED_FILE, retriever_parts
 
 MODEL_ID = "fake:model"

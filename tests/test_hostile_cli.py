@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from bot.measurement.fuzz_corpus import build_hostile_corpus
 from bot.surfaces.cli import main
-from index.store import open_store
+from index.connection import open_store
 from tests.conftest import HEADLINE, ROOT, SEEDS
 from tests.test_cli import run_cli
 

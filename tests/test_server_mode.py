@@ -7,7 +7,8 @@ import pytest
 from bot.factories import build_answerer, make_store
 from bot.settings import Settings
 from index.ingest import ingest
-from index.store import SCHEMA, StoreError, open_store
+from index.connection import open_store
+from index.store import SCHEMA, StoreError
 from tests.conftest import HEADLINE, SEEDS
 from tests.servers import AuthProxy, chroma_server, free_port, self_signed
 

@@ -250,7 +250,7 @@ def test_twenty_concurrent_mentions_get_twenty_answers_each_acked_within_3s(bot,
 def test_the_answer_to_an_article_with_channel_pings_pings_no_one(tmp_path, fake, embedder):
     from bot.factories import build_answerer
     from index.ingest import ingest
-    from index.store import open_store
+    from index.connection import open_store
 
     article = tmp_path / "articles" / "council.md"
     article.parent.mkdir()

@@ -13,7 +13,7 @@ from bot.answering.retrieval import HybridRetriever
 from index.articles import make_article
 from index.ingest import write_articles
 from index.stories import open_stories
-from index.store import open_store
+from index.connection import open_store
 from tests.conftest import retriever_parts
 from tests.test_live_fetch import records
 

@@ -27,7 +27,7 @@ from index.extract import extract_fields
 from index.fetch import FetchPolicy, Fetcher
 from index.ledger import open_ledger
 from index.sources import Source
-from index.store import open_store
+from index.connection import open_store
 from index.stories import StoryBook, open_stories
 from index.watch import watch_cycle
 

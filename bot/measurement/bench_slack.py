@@ -29,7 +29,8 @@ from bot.answering.answer import Answerer
 from bot.measurement.evaluation import percentile
 from bot.settings import Settings, SlackSettings
 from index.ingest import ingest
-from index.store import ChunkStore, open_store
+from index.connection import open_store
+from index.store import ChunkStore
 
 Report = Callable[[str], None]
 SECRET = "bench-signing-secret"

@@ -29,7 +29,8 @@ from bot.settings import Settings
 from index.chunking import split_article
 from index.ingest import ingest
 from index.limits import CORPUS_LIMITS
-from index.store import ChunkStore, open_store
+from index.connection import open_store
+from index.store import ChunkStore
 
 Report = Callable[[str], None]
 SAMPLE = "How many US troops are in Korea?"

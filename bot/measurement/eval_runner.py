@@ -21,7 +21,8 @@ from index import entities
 from index.articles import Article, LoadError, load_path
 from index.limits import CORPUS_LIMITS
 from index.ingest import ingest
-from index.store import ChunkStore, open_store
+from index.connection import open_store
+from index.store import ChunkStore
 from index.stories import StoryBook
 
 log = logging.getLogger(__name__)
