@@ -8,6 +8,8 @@ import os
 import pytest
 
 from bot.answering.answer import ABSTAIN_TEXT, Turn, condense
+from bot.answering.kinds import answer_kind
+from bot.answering.ranking import question_cue
 from bot.errors import UsageError
 from tests.conftest import HEADLINE, SEED_FILE
 
@@ -57,6 +59,26 @@ def test_follow_up_leaning_on_the_last_question_borrows_its_words():
     assert condense("Who is the defense minister of South Korea?", history) == (
         "Who is the defense minister of South Korea?")
     assert condense("why?", []) == "why?"
+
+
+@pytest.mark.parametrize("question", ["Which country elected its first leftist leader?",
+                                      "What NFL star announced his retirement?",
+                                      "Did Biden sign his climate bill into law?"])
+def test_a_new_question_whose_pronoun_points_inside_it_stands_alone(question):
+    # Seen in chat: "its" glued this question to the last one, which was answered again.
+    assert condense(question, [Turn(question=HEADLINE)]) == question
+
+
+@pytest.mark.parametrize("question", ["how many people did it kill?", "Which of its ships sank?",
+                                      "What did he say about the border?"])
+def test_a_pronoun_with_nothing_before_it_to_point_at_leans_on_the_last_question(question):
+    assert condense(question, [Turn(question=HEADLINE)]) == f"{HEADLINE} {question}"
+
+
+def test_a_follow_up_asks_for_what_its_own_question_asks():
+    # "who is he?" after "Which country ...?" asks for a person, not a country.
+    assert answer_kind("Which country elected its first leftist leader? who is he?") == "person"
+    assert question_cue("How many US troops are in Korea? when did they arrive?") == "date"
 
 
 @pytest.mark.parametrize("question", ["", "   ", "\n"])

@@ -38,6 +38,7 @@ _NUMBER_Q = re.compile(r"\bhow (many|much|long|old|far|big|large|tall|often|high
                        r"\bwhat (is|was|were|are) the (magnitude|number|percentage|price|cost|"
                        r"rate|age|amount|total|size|population|score|death toll|toll)\b", re.I)
 _WHICH = re.compile(r"\b(?:which|what)\s+((?:[\w’'-]+\s*){1,4})", re.I)
+_ASKS = re.compile(r"\b(?:who|whom|whose|what|which|when|where|why|how)\b", re.I)
 _WH = re.compile(r"\b(who|whom|whose|when|where|how soon)\b")
 _WH_KIND = {"who": "person", "whom": "person", "whose": "person", "when": "date", "where": "place",
             "how soon": "date"}
@@ -54,7 +55,10 @@ _AUXILIARIES = {"is", "was", "were", "are", "did", "does", "do", "has", "have", 
 
 
 def answer_kind(question: str) -> str | None:
-    """The kind of answer a question asks for (one of KINDS), or None when it asks why or how."""
+    """The kind of answer a question asks for (one of _HEADS' kinds, or "name"), or None when it
+    asks why or how. A follow-up made whole with the question before it ("Which country ...?
+    who is he?") asks what its last question asks."""
+    question = last_question(question)
     if _NUMBER_Q.search(question):
         return "number"
     head = which_kind(question)
@@ -69,6 +73,13 @@ def answer_kind(question: str) -> str | None:
     main = last.rsplit(",", 1)[-1]
     found = _WH.search(main) or _WH.search(last) or _WH.search(lowered)
     return _WH_KIND[found.group(1)] if found else head
+
+
+def last_question(text: str) -> str:
+    """The last of several questions in text (a follow-up after the question it leans on); text
+    itself when it asks one."""
+    asked = [part for part in re.split(r"\?\s+", text.strip()) if _ASKS.search(part)]
+    return asked[-1] if asked else text
 
 
 def which_kind(question: str) -> str | None:
@@ -112,6 +123,7 @@ def head_phrase(question: str) -> list[str]:
     """The words after "which/what" that name what is asked for, up to the noun that names its
     kind or the verb: "which US national park was ..." -> [us, national, park]; "which
     company's stock ..." -> [company]; [] for "what is ...", "what did ..." or no which/what."""
+    question = last_question(question)
     for match in _WHICH.finditer(question):
         words = [w.removesuffix("’s").removesuffix("'s") for w in match.group(1).lower().split()]
         if words[0] in _AUXILIARIES or words[0] in _NOT_HEADS:

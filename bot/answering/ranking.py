@@ -15,6 +15,7 @@ import re
 
 from langchain_core.documents import Document
 
+from bot.answering.kinds import last_question
 from bot.answering.spans import is_no_name
 from bot.answering.terms import content_terms, is_question, term_list
 
@@ -134,8 +135,9 @@ def score(features: dict[str, float]) -> float:
 
 def question_cue(question: str) -> str | None:
     """The kind of answer a question asks for: number, date, person, name, or None."""
+    asked = last_question(question)
     for cue, pattern in _CUES.items():
-        if pattern.search(question):
+        if pattern.search(asked):
             return cue
     return None
 

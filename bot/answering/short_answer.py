@@ -14,7 +14,8 @@ from dataclasses import dataclass
 
 from langchain_core.documents import Document
 
-from bot.answering.kinds import answer_kind, asks_for_several, head_phrase, place_type
+from bot.answering.kinds import (answer_kind, asks_for_several, head_phrase, last_question,
+                                 place_type)
 from bot.answering.spans import (INITIALISM, country_of, find_spans, is_place_of, kind_labels,
                                  relabel, with_last_dot)
 from bot.answering.terms import (NAME_GLUE, acronyms, content_terms, initials, is_question,
@@ -75,7 +76,7 @@ def choose_short_answer(question: str, ranked: list[tuple[float, int, dict]],
     headlines=False: from the ranked sentences alone."""
     if not ranked:
         return None
-    terms = content_terms(question)
+    terms = content_terms(last_question(question))  # a follow-up's own words place its answer
     kind = answer_kind(question)
     if kind is not None:
         named = named_in(question)
