@@ -12,6 +12,7 @@ import statistics
 import time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from urllib.parse import quote
 
 import pytest
 
@@ -193,6 +194,27 @@ def test_malformed_events_get_no_traceback_and_no_post(bot, fake, caplog, capfd)
     assert "Traceback" not in capfd.readouterr().err
     assert "ignored a malformed app_mention event" in caplog.text
 
+
+
+def test_json_that_is_no_object_a_bad_timestamp_or_a_misshapen_click_is_refused_quietly(
+        bot, caplog, capfd):
+    # Seen by an outside probe: each of these got a 500 and a traceback in the log, the
+    # first ones before any signature was checked.
+    with caplog.at_level(logging.INFO):
+        for body in ("[1]", "null", '"hello"'):
+            assert send(bot, body).status == 400, body
+        assert send(bot, "payload=%5B1%5D",
+                    content_type="application/x-www-form-urlencoded").status == 400
+        assert send(bot, event_callback(mention(new_id("C"), HEADLINE)),
+                    headers={"X-Slack-Request-Timestamp": "abc"}).status == 401
+        for click in ({"type": "block_actions", "actions": "x", "user": {"id": "U1"}},
+                      {"type": "block_actions", "actions": [], "user": "U1"}):
+            body = "payload=" + quote(json.dumps(click))
+            assert send(bot, body, content_type="application/x-www-form-urlencoded").status == 400
+        time.sleep(SETTLE_S)
+    assert not [r for r in caplog.records if r.exc_info]
+    assert "Traceback" not in capfd.readouterr().err
+    assert "failed" not in caplog.text
 
 def test_a_slash_command_answers_privately_and_the_share_button_posts_it(bot, fake, home):
     channel, user = new_id("C"), new_id("U")

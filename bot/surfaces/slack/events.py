@@ -71,9 +71,18 @@ class ButtonClick(_Payload):
     response_url: str = Field(pattern=r"^https?://")
 
 
+_OBJECTS = ("event", "user", "team", "message", "channel", "container", "view")
+
+
 def well_formed(body: object) -> bool:
-    """The shape Bolt's middleware relies on: a JSON object whose event, if any, is an object."""
-    return isinstance(body, dict) and isinstance(body.get("event", {}), dict)
+    """The shape Bolt's middleware and matchers rely on: a JSON object whose event, user, team,
+    message, channel, container and view, if any, are objects and whose actions are a list of
+    them."""
+    if not isinstance(body, dict):
+        return False
+    actions = body.get("actions", [])
+    return (all(isinstance(body.get(key) or {}, dict) for key in _OBJECTS)
+            and isinstance(actions, list) and all(isinstance(a, dict) for a in actions))
 
 
 def ack_now(ack: Ack) -> None:

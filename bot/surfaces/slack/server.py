@@ -30,11 +30,15 @@ class EventsEndpoint(SlackRequestHandler):
 
     def dispatch(self, request: WsgiHttpRequest) -> BoltResponse:
         """Parse the request (refusing garbage), then let Bolt verify and route it."""
+        headers = request.get_headers()
+        if not str(headers.get("x-slack-request-timestamp", "0")).isdigit():
+            log.warning("refused a request whose timestamp is not a number")
+            return BoltResponse(status=401, body="")  # Bolt's verifier would raise on it
         try:
             bolt_request = BoltRequest(body=request.get_body(), query=request.query_string,
-                                       headers=request.get_headers())
-        except ValueError:  # not JSON, or a form whose payload is not JSON
-            bolt_request = None
+                                       headers=headers)
+        except (ValueError, TypeError, AttributeError):  # not JSON, a form whose payload is not
+            bolt_request = None                         # JSON, or JSON that is not an object
         if bolt_request is None or not well_formed(bolt_request.body):
             log.warning("refused a request whose body is not a Slack payload")
             return BoltResponse(status=400, body="")
