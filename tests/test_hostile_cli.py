@@ -80,6 +80,44 @@ def test_ask_with_bytes_that_are_not_utf8_in_argv_answers(seed_home):
     assert result.returncode == 0 and b"28,500" in result.stdout, result.stderr
 
 
+
+@pytest.fixture
+def seed_env(seed_home, monkeypatch):
+    monkeypatch.setenv("NEWSBOT_HOME", str(seed_home))
+    return seed_home
+
+
+def test_escape_sequences_in_a_question_leave_nothing_behind(seed_env, capsys):
+    # Seen by an outside probe: "\x1b[31m" left "31m", read as a figure no report mentions.
+    assert main(["ask", f"\x1b]0;title\x07\x1b[31m{HEADLINE}\x1b[0m"]) == 0
+    assert "28,500" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("question", ["\u200b", "\ufeff \u200b", "\u2028\xa0", "\x1b[0m"])
+def test_a_question_of_invisible_characters_is_empty(seed_env, capsys, question):
+    assert main(["ask", question]) == 2
+    assert "The question is empty" in capsys.readouterr().err
+
+
+def test_an_article_cannot_turn_the_printed_answer_around(tmp_path, monkeypatch, capsys):
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "a.md").write_text("---\ntitle: \"Harbor \u202eevil\u202c news\"\nsource: \u202eTimes\n"
+                               "---\nThe Quuxtown harbor moved 4.5 million containers, "
+                               "\u202eofficials said\u202c.\n")
+    monkeypatch.setenv("NEWSBOT_HOME", str(tmp_path / "home"))
+    assert main(["index", str(docs)]) == 0
+    capsys.readouterr()
+    assert main(["ask", "How many containers did the Quuxtown harbor move?"]) == 0
+    out = capsys.readouterr().out
+    assert "4.5 million" in out and "Harbor evil news" in out and "\u202e" not in out
+
+
+def test_chat_help_shows_the_citation_marker(seed_env, monkeypatch, capsys):
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b":help\n"), encoding="utf-8"))
+    assert main(["chat"]) == 0
+    assert "cite their sources as [n]." in capsys.readouterr().out
+
 def test_a_bad_command_line_gets_one_line(capsys):
     assert main(["ask", "--nope", "q"]) == 2
     err = capsys.readouterr().err

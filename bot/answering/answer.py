@@ -33,6 +33,14 @@ MAX_QUESTION_CHARS = 2000
 # Control characters (a line of NUL bytes) are not text; lone surrogates come from bytes that
 # were not UTF-8 (argv decodes them with surrogateescape) and cannot be encoded again.
 _NOT_TEXT = re.compile("[\x00-\x1f\x7f-\x9f]")
+# Terminal escape sequences (CSI "\x1b[31m", OSC "\x1b]0;title\x07", two-character ones): gone
+# whole, so no "31m" is left behind to be read as a figure.
+_ESCAPE = re.compile(r"(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]"  # CSI
+                     r"|(?:\x1b\]|\x9d)[^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)?"  # OSC
+                     r"|\x1b[ -/]*[0-~]")
+# Invisible format characters: zero-width spaces and joiners, byte order marks, soft hyphens and
+# the bidirectional overrides that would turn printed text around.
+_INVISIBLE = re.compile("[\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff]")
 _SURROGATES = re.compile("[\ud800-\udfff]+")
 _FOLLOWUP_LEAD = re.compile(r"^\W*(and|but|also|so|then|what about|how about|and what about)\b",
                             re.I)
@@ -216,9 +224,17 @@ def validate_question(question: str | None) -> str:
 
 
 def clean_input(text: str | None) -> str:
-    """Typed or received text as plain text: control characters become spaces, undecodable
-    bytes one replacement character."""
-    return _NOT_TEXT.sub(" ", _SURROGATES.sub("\ufffd", text or ""))
+    """Typed or received text as plain text: terminal escape sequences and invisible format
+    characters go, other control characters become spaces, undecodable bytes one replacement
+    character."""
+    text = _ESCAPE.sub("", _SURROGATES.sub("\ufffd", text or ""))
+    return _NOT_TEXT.sub(" ", visible(text))
+
+
+def visible(text: str) -> str:
+    """text without invisible format characters (bidirectional overrides, zero-width spaces),
+    for printing what an article says: it cannot turn the terminal's text around."""
+    return _INVISIBLE.sub("", text)
 
 
 def _timed(name: str, step: Runnable | Callable) -> Runnable:

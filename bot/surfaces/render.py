@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.table import Table
 from rich.text import Text
 
-from bot.answering.answer import Answer
+from bot.answering.answer import Answer, visible
 from bot.answering.citations import Citation
 from bot.answering.dates import filters_line
 
@@ -15,17 +15,17 @@ def answer_text(answer: Answer, *, quotes: bool = True) -> Text:
     '[n] title · outlet · date', location, and the quote."""
     out = Text()
     if answer.short_answer and not answer.abstained:
-        out.append(answer.short_answer + "\n", style="bold")
+        out.append(visible(answer.short_answer) + "\n", style="bold")
     freshness = freshness_text(answer)
     if freshness is not None:  # how fresh the source is (and the filters used), before the quote
         out.append_text(freshness)
         out.append("\n")
     if answer.abstained:
-        out.append(answer.answer, style="yellow")
+        out.append(visible(answer.answer), style="yellow")
     else:
-        out.append(answer.answer, style=None if answer.short_answer else "bold")
+        out.append(visible(answer.answer), style=None if answer.short_answer else "bold")
     for warning in answer.warnings:
-        out.append(f"\n! {warning}", style="yellow")
+        out.append(f"\n! {visible(warning)}", style="yellow")
     if answer.citations:
         out.append("\n\nSources", style="dim")
         for c in answer.citations:
@@ -46,16 +46,16 @@ def citation_text(c: Citation, *, quote: bool = True, full: bool = False) -> Tex
     """One citation as a few plain lines."""
     out = Text()
     out.append(f"[{c.n}] ", style="cyan")
-    out.append(c.title, style="bold")
-    out.append(f" · {c.source or 'outlet unknown'} · {c.date}", style="dim")
-    out.append(f"\n    {c.location}", style="dim")
+    out.append(visible(c.title), style="bold")
+    out.append(visible(f" · {c.source or 'outlet unknown'} · {c.date}"), style="dim")
+    out.append(visible(f"\n    {c.location}"), style="dim")
     if c.also:
-        out.append(f"\n    also: {', '.join(c.also)}", style="dim")
+        out.append(visible(f"\n    also: {', '.join(c.also)}"), style="dim")
     if full:
         out.append(f"\n    article id: {c.article_id}", style="dim")
     if quote:
         for said in c.quotes or [c.quote]:
-            out.append(f"\n    “{said}”", style="italic")
+            out.append(f"\n    “{visible(said)}”", style="italic")
     return out
 
 
@@ -78,7 +78,7 @@ def freshness_text(answer: Answer) -> Text | None:
         parts.append("earlier reports: " + "; ".join(answer.earlier))
     if answer.filters:
         parts.append(filters_line(answer.filters))
-    return Text(" · ".join(parts), style="dim") if parts else None
+    return Text(visible(" · ".join(parts)), style="dim") if parts else None
 
 
 def metrics_table(columns: dict[str, dict]) -> Table:

@@ -85,7 +85,7 @@ class Repl:
         elif name in ("s", "sources"):
             self.write(sources_text(self.last))
         elif name in ("h", "help", "?"):
-            self.write(HELP)
+            self.write(Text(HELP))  # "[n]" is not markup
         else:
             self.write(Text(f"Unknown command {line!r}. Try :help."))  # "[/x]" is not markup
         return None
