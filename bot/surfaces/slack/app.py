@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import signal
 import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -26,6 +27,9 @@ from bot.surfaces.slack.state import Namespace, open_state
 log = logging.getLogger(__name__)
 FEEDBACK_FILE = "slack-feedback.jsonl"
 STATE_FILE = "slack-state.sqlite"
+# How long a bot told to stop keeps answering the questions it has acknowledged: Slack does not
+# send an acknowledged event again, so a question dropped here is never answered.
+DRAIN_S = 30.0
 
 
 def make_client(slack: SlackSettings) -> WebClient:
@@ -37,8 +41,10 @@ def make_client(slack: SlackSettings) -> WebClient:
 
 
 def build_app(settings: Settings, slack: SlackSettings, answerer: Answerer,
-              client: WebClient | None = None, *, stream_interval_s: float = 1.0) -> App:
-    """A Bolt app whose listeners answer through `answerer`; serve it over HTTP or Socket Mode."""
+              client: WebClient | None = None, *, stream_interval_s: float = 1.0,
+              workers: ThreadPoolExecutor | None = None) -> App:
+    """A Bolt app whose listeners answer through `answerer` in the pool `workers` (a new one of
+    slack.workers threads by default); serve it over HTTP or Socket Mode."""
     client = client or make_client(slack)
     app = App(
         name="newsbot", client=client,
@@ -50,7 +56,7 @@ def build_app(settings: Settings, slack: SlackSettings, answerer: Answerer,
         request_verification_enabled=not slack.socket_mode,
         token_verification_enabled=False,  # serve() checks the token before the slow model load
         process_before_response=True,  # acks run inline, so a busy pool never delays one
-        listener_executor=ThreadPoolExecutor(slack.workers, thread_name_prefix="newsbot-slack"),
+        listener_executor=workers or make_workers(slack),
     )
     quiet_library_logs()
     state = open_shared_state(settings, slack)
@@ -62,6 +68,11 @@ def build_app(settings: Settings, slack: SlackSettings, answerer: Answerer,
     feedback.register(app, replier, feedback.FeedbackLog(settings.home / FEEDBACK_FILE))
     app.error(_log_error)
     return app
+
+
+def make_workers(slack: SlackSettings) -> ThreadPoolExecutor:
+    """The pool that answers: acknowledged questions wait in its queue."""
+    return ThreadPoolExecutor(slack.workers, thread_name_prefix="newsbot-slack")
 
 
 def open_shared_state(settings: Settings, slack: SlackSettings):
@@ -105,21 +116,56 @@ def serve(settings: Settings, slack: SlackSettings, *, host: str = "0.0.0.0",
     server = None if slack.socket_mode else make_http_server(
         host, port, backlog=slack.backlog, idle_timeout=slack.idle_timeout)
     store, embedder = make_store(settings, must_exist=True), make_embedder(settings)
+    workers = make_workers(slack)
     app = build_app(settings, slack, build_answerer(settings, store=store, embedder=embedder,
-                                                    follow=True), client)
+                                                    follow=True), client, workers=workers)
     if watch:
         from bot.surfaces.watching import watch_in_background
 
         watch_in_background(settings, store, embedder,
                             lambda line: print(f"newsbot watch: {line}", file=sys.stderr, flush=True))
     who = f"{me.get('user', 'the bot')} in {me.get('team', 'its workspace')}"
-    if server is None:
-        return _run_socket_mode(app, slack, who)
-    server.set_app(app)
-    print(f"newsbot: answering Slack as {who} at http://{host}:{server.port}{EVENTS_PATH}"
-          " (Ctrl-C stops)", file=sys.stderr, flush=True)
-    server.serve_forever()  # returns only when interrupted: waitress swallows the Ctrl-C
-    return 130
+    terminated = _exit_on_sigterm()
+    try:
+        if server is None:
+            _run_socket_mode(app, slack, who)
+        else:
+            server.set_app(app)
+            print(f"newsbot: answering Slack as {who} at http://{host}:{server.port}"
+                  f"{EVENTS_PATH} (Ctrl-C stops)", file=sys.stderr, flush=True)
+            server.serve_forever()  # returns when stopped: waitress swallows the signal
+    except (KeyboardInterrupt, SystemExit):
+        pass
+    finish(workers)
+    return 0 if terminated.is_set() else 130
+
+
+def _exit_on_sigterm() -> threading.Event:
+    """Make SIGTERM (a deploy, `docker stop`, systemd) stop serving as Ctrl-C does, so the
+    questions already acknowledged are still answered; the event says it came."""
+    terminated = threading.Event()
+
+    def _stop(signum: int, frame: object) -> None:
+        terminated.set()
+        raise SystemExit(0)
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _stop)
+    return terminated
+
+
+def finish(workers: ThreadPoolExecutor, timeout_s: float = DRAIN_S) -> None:
+    """Answer what was acknowledged before the stop (Slack will not send it again), for at most
+    timeout_s; a second Ctrl-C stops at once."""
+    done = threading.Thread(target=workers.shutdown, daemon=True)
+    done.start()
+    done.join(1.0)
+    if done.is_alive():
+        print(f"newsbot: stopping; answering the questions already received (up to "
+              f"{timeout_s:.0f} s, Ctrl-C again stops now)", file=sys.stderr, flush=True)
+        done.join(timeout_s - 1.0)
+    if done.is_alive():
+        print("newsbot: stopped with questions still unanswered", file=sys.stderr, flush=True)
 
 
 def connect_socket_mode(app: App, slack: SlackSettings) -> SocketModeHandler:
@@ -133,15 +179,14 @@ def connect_socket_mode(app: App, slack: SlackSettings) -> SocketModeHandler:
     return handler
 
 
-def _run_socket_mode(app: App, slack: SlackSettings, who: str) -> int:
+def _run_socket_mode(app: App, slack: SlackSettings, who: str) -> None:
     handler = connect_socket_mode(app, slack)
     print(f"newsbot: answering Slack as {who} over Socket Mode (Ctrl-C stops)",
           file=sys.stderr, flush=True)
     try:
         threading.Event().wait()  # the client's own threads receive, ack and reconnect
     finally:
-        handler.close()
-    return 0
+        handler.close()  # no new events; finish() answers those already acknowledged
 
 
 def _log_error(error: Exception, body: dict) -> None:
