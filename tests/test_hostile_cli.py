@@ -118,6 +118,24 @@ def test_chat_help_shows_the_citation_marker(seed_env, monkeypatch, capsys):
     assert main(["chat"]) == 0
     assert "cite their sources as [n]." in capsys.readouterr().out
 
+
+def test_a_reader_that_stops_early_gets_no_error(seed_env, monkeypatch, capsys):
+    # `newsbot ask ... | head -c 20` printed "unexpected error: BrokenPipeError".
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # the reader has gone: every write fails with EPIPE
+    closed = open(write_end, "w", buffering=1)
+    monkeypatch.setattr(sys, "stdout", closed)
+    assert main(["ask", "--json", HEADLINE]) == 141
+    assert capsys.readouterr().err == ""
+
+
+def test_a_huge_piped_line_is_not_echoed_whole(seed_env, monkeypatch, capsys):
+    line = "why " * 25_000
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(line.encode()), encoding="utf-8"))
+    assert main(["chat"]) == 0
+    captured = capsys.readouterr()
+    assert len(captured.out) < 1_000 and "too long" in captured.out + captured.err
+
 def test_a_bad_command_line_gets_one_line(capsys):
     assert main(["ask", "--nope", "q"]) == 2
     err = capsys.readouterr().err

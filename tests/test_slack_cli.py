@@ -64,6 +64,17 @@ def test_a_missing_or_bad_setting_gets_one_line_and_exit_2(clean_env, capsys, en
     assert BOT_TOKEN not in err
 
 
+
+def test_an_unreachable_slack_api_is_one_line_from_a_real_process(seed_home, tmp_path):
+    env = {**{k: v for k, v in os.environ.items() if k not in SLACK_VARS},
+           "NEWSBOT_HOME": str(seed_home), "SLACK_BOT_TOKEN": BOT_TOKEN,
+           "SLACK_SIGNING_SECRET": "s", "SLACK_API_URL": "http://127.0.0.1:9/api/"}
+    result = subprocess.run([sys.executable, "-m", "bot", "slack"], env=env, cwd=tmp_path,
+                            capture_output=True, text=True, timeout=120)
+    # slack_sdk's own two ERROR lines came first before (seen by an outside probe)
+    assert result.returncode == 2 and result.stderr.count("\n") == 1, result.stderr
+    assert "cannot be reached" in result.stderr
+
 def test_a_refused_token_or_a_busy_port_gets_one_line(clean_env, fake, capsys):
     clean_env.setenv("SLACK_API_URL", fake.api_url)
     clean_env.setenv("SLACK_SIGNING_SECRET", SIGNING_SECRET)

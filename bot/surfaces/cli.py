@@ -37,6 +37,9 @@ def main(argv: list[str] | None = None) -> int:
         return args.run(args, settings)
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # `newsbot ask ... | head`: the reader has all it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no error at exit
+        return 141
     except Exception as exc:  # every error reaches the user as one line, never a traceback
         return report_error(exc, args.verbose)
 

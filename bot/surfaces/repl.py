@@ -19,6 +19,8 @@ from bot.surfaces.render import answer_text, preview_note, sources_text
 log = logging.getLogger(__name__)
 PROMPT = "newsbot> "
 MAX_TURNS = 4
+# A piped question is echoed up to this long: a 100,000-character line is not worth repeating.
+ECHO_CHARS = 300
 HELP = """Ask anything about the indexed articles; answers cite their sources as [n].
 Follow-ups ("and how many South Korean soldiers?") are read in the light of the last question.
   :sources   the full citations of the last answer
@@ -113,7 +115,8 @@ class Repl:
         """Answer one question and remember it for follow-ups."""
         question = clean_input(question)
         if self.echo:
-            self.write(Text(f"» {question}", style="dim"))
+            shown = question if len(question) <= ECHO_CHARS else question[:ECHO_CHARS] + "…"
+            self.write(Text(f"» {shown}", style="dim"))
         streamed: list[str] = []
         try:
             answer = self.answerer.answer(question, self.history,

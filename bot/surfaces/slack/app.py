@@ -112,6 +112,7 @@ def serve(settings: Settings, slack: SlackSettings, *, host: str = "0.0.0.0",
     from bot.factories import build_answerer, make_embedder, make_store
 
     client = make_client(slack)
+    quiet_library_logs()  # an unreachable SLACK_API_URL is one line, not slack_sdk's two first
     me = check_token(client)
     server = None if slack.socket_mode else make_http_server(
         host, port, backlog=slack.backlog, idle_timeout=slack.idle_timeout)
