@@ -74,6 +74,9 @@ def ingest(paths: list[Path], store: ChunkStore, embedder: Embeddings, *, prune:
     missing = [str(p) for p in paths if not _exists(p)]
     if missing:
         raise IngestError(f"no such file or folder: {', '.join(missing)}")
+    # Absolute, so an article's origin names its file from any working directory (--prune and
+    # the id check look for it later, maybe from elsewhere); symlinks are kept as they are.
+    paths = [Path(os.path.abspath(p)) for p in paths]
     report = IngestReport()
     with writing(store):
         indexed = store.articles()
@@ -83,7 +86,7 @@ def ingest(paths: list[Path], store: ChunkStore, embedder: Embeddings, *, prune:
         articles = _iter_articles(files, indexed, report, present, loaded, limits, file_progress)
         _write(_plan(articles, indexed, report), store, embedder, report, stories, progress)
         if prune:
-            _prune(present, loaded, indexed, store, report)
+            _prune(paths, present, loaded, indexed, store, report)
             if stories is not None:
                 stories.forget(report.pruned)
         report.chunks_total = store.count()
@@ -167,6 +170,27 @@ def _load_one(path: Path, limits: LoadLimits, report: IngestReport) -> Loaded | 
     return found
 
 
+def _under(origin: str, roots: list[Path]) -> bool:
+    """Whether an article's file lies under one of roots; a web page's URL never does. An
+    origin stored relative (before origins were made absolute) is read from here."""
+    if "://" in origin:
+        return False
+    path = Path(os.path.abspath(origin))
+    return any(path == root or path.is_relative_to(root) for root in roots)
+
+
+def _gone(origin: str) -> bool:
+    """Whether an article's file is known to be gone; a file that cannot be looked at (no
+    permission to its folder) is not."""
+    try:
+        os.lstat(origin)
+    except (FileNotFoundError, NotADirectoryError):
+        return True
+    except (OSError, ValueError):
+        return False
+    return False
+
+
 def _exists(path: Path) -> bool:
     try:
         return path.exists() or path.is_symlink()
@@ -177,7 +201,7 @@ def _exists(path: Path) -> bool:
 def _clash(article: Article, indexed: dict[str, IndexedArticle]) -> IndexedArticle | None:
     """An indexed article with the same id from another file that still exists."""
     known = indexed.get(article.id)
-    if known and not same_file(known.origin, article.origin) and Path(known.origin).exists():
+    if known and not same_file(known.origin, article.origin) and not _gone(known.origin):
         return known
     return None
 
@@ -340,11 +364,13 @@ def _batches(articles: Iterator[Article]) -> Iterator[list[Article]]:
         yield group
 
 
-def _prune(present: dict[str, str], loaded: set[str], indexed: dict[str, IndexedArticle],
-           store: ChunkStore, report: IngestReport) -> None:
-    """Remove articles whose file is gone, or whose file was read and no longer holds them."""
-    gone = [art for art in indexed.values() if art.article_id not in present and (
-        not Path(art.origin).exists() or any(same_file(art.origin, o) for o in loaded))]
+def _prune(roots: list[Path], present: dict[str, str], loaded: set[str],
+           indexed: dict[str, IndexedArticle], store: ChunkStore, report: IngestReport) -> None:
+    """Remove the articles under roots whose file is gone, or whose file was read and no longer
+    holds them. Articles from other folders, and web pages (`watch`, URLs), are not touched."""
+    gone = [art for art in indexed.values() if art.article_id not in present
+            and _under(art.origin, roots)
+            and (_gone(art.origin) or any(same_file(art.origin, o) for o in loaded))]
     if gone:
         store.remove_articles(gone)
         report.pruned += [art.article_id for art in gone]

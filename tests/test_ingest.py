@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from index.ingest import IngestError, ingest
+from index.articles import Article
+from index.ingest import IngestError, ingest, write_articles
 
 
 def _write(folder, name, text):
@@ -56,6 +57,27 @@ def test_prune_removes_articles_whose_source_is_gone(tmp_path, store, fake_embed
     assert set(store.articles()) == {"a"}
     assert all(i.startswith("a@") for i in store.collection.get()["ids"])
 
+
+
+def test_prune_keeps_web_pages_and_the_files_of_other_folders(tmp_path, store, fake_embedder,
+                                                              monkeypatch):
+    # Seen by an outside probe: `index DIR --prune` removed every article `watch` had taken
+    # (a URL is no file that exists), and, run from another folder, the articles indexed by a
+    # relative path (their origin did not exist from there).
+    web = Article(id="web-a1", title="From a feed", text="A page from the web.",
+                  url="https://example.com/a1", origin="https://example.com/a1")
+    write_articles([web], store, fake_embedder)
+    _write(tmp_path / "one", "alpha.txt", "Alpha.")
+    _write(tmp_path / "two", "beta.txt", "Beta.")
+    monkeypatch.chdir(tmp_path)
+    ingest([Path("one")], store, fake_embedder)  # relative, as typed in that folder
+    monkeypatch.chdir("/")
+    report = ingest([tmp_path / "two"], store, fake_embedder, prune=True)
+    assert report.pruned == [] and set(store.articles()) == {"web-a1", "alpha", "beta"}
+    assert store.articles()["alpha"].origin == str(tmp_path / "one" / "alpha.txt")
+    (tmp_path / "one" / "alpha.txt").unlink()
+    assert ingest([tmp_path / "two"], store, fake_embedder, prune=True).pruned == []
+    assert ingest([tmp_path / "one"], store, fake_embedder, prune=True).pruned == ["alpha"]
 
 def test_prune_drops_records_removed_from_a_jsonl_file(tmp_path, store, fake_embedder):
     docs = tmp_path / "docs"
