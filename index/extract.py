@@ -3,7 +3,8 @@
 trafilatura drops navigation, ads, comments, related links and cookie banners and reads the
 title, outlet, author, date, canonical URL and language from the page's metadata. Feed entries
 can add what the page lacks (EntryHints). A web article's id comes from its canonical URL, so the
-same story reached from a feed and from its page is one article.
+same story reached from a feed and from its page is one article; a canonical URL on another site
+than the page's own is ignored, so no page can replace another site's article.
 """
 
 from __future__ import annotations
@@ -41,6 +42,18 @@ def canonical_url(url: str) -> str:
     return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), path, query, ""))
 
 
+def same_site(a: str, b: str) -> bool:
+    """Whether two URLs are on one site: the same registrable domain by the public suffix
+    list ("edition.cnn.com" and "www.cnn.com"; not "evil.co.uk" and "bbc.co.uk"), or, for an
+    address or a local name, the same host."""
+    from courlan import extract_domain  # trafilatura's URL helper; imported with it
+
+    site_a, site_b = extract_domain(a), extract_domain(b)
+    if site_a and site_b:
+        return site_a == site_b
+    return urlsplit(a).hostname == urlsplit(b).hostname
+
+
 def web_article_id(url: str) -> str:
     """The article id of a web page: its host and a hash of its canonical URL."""
     canon = canonical_url(url)
@@ -55,6 +68,9 @@ def extract_article(html: str, url: str, *, origin: str = "",
     data = extract_fields(html, url)
     hints = hints or EntryHints()
     link = data.get("source") or url
+    if url.startswith(("http://", "https://")) and not same_site(link, url):
+        log.info("ignored the canonical URL %s that %s declares: another site", link, url)
+        link = url  # a page may not speak for another site's article (and take its id)
     canonical = canonical_url(link) if link.startswith(("http://", "https://")) else ""
     article = make_article(
         data.get("text") or "", origin or canonical or url,

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from bot.measurement.newsroom import (Resource, Site, atom_feed, news_sitemap, publish, rss_feed,
-                                      xml)
+from bot.measurement.newsroom import (Resource, Site, article_page, atom_feed, news_sitemap,
+                                      publish, rss_feed, xml)
 from index.fetch import FetchError, FetchPolicy, Fetcher
 from index.ledger import open_ledger
 from index.stories import open_stories
@@ -99,6 +99,20 @@ def test_a_page_url_is_one_article_whose_id_comes_from_its_canonical_url(site, l
     assert (again.new, again.unchanged) == (0, 1)
     assert len(live["store"].articles()) == 1
 
+
+
+def test_a_page_cannot_take_another_sites_article_by_naming_it_canonical(site, live):
+    # Seen by an outside probe: a page on another host declared the victim's URL canonical,
+    # replaced its article ("0 new, 1 updated") and was cited under the victim's URL.
+    victim, forger = records(2)
+    [(link, _, _)] = publish(site, [victim])
+    assert run(link, live).new == 1
+    site.routes["/forged"] = Resource(article_page(forger, "Evil", link).encode())
+    elsewhere = site.url("/forged").replace("127.0.0.1", "localhost")  # another host, same server
+    forged = run(elsewhere, live)
+    assert (forged.new, forged.updated) == (1, 0)
+    kept = {a.origin: a for a in live["store"].articles().values()}
+    assert set(kept) == {link, elsewhere}
 
 def test_page_text_keeps_the_article_and_drops_the_boilerplate(site, live):
     rec = records(1)[0]
