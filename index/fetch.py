@@ -41,6 +41,7 @@ class FetchPolicy:
     """The limits every request keeps to."""
 
     timeout: float = 10.0  # seconds, per connect / read
+    deadline: float = 60.0  # seconds for a whole answer, however slowly it trickles in
     max_bytes: int = 5_000_000
     max_redirects: int = 5
     host_delay: float = 1.0  # seconds between two requests to one host
@@ -85,8 +86,10 @@ class Fetcher:
     """One HTTP client shared by every request of a run; counts requests for reports."""
 
     def __init__(self, policy: FetchPolicy | None = None,
-                 transport: httpx.BaseTransport | None = None) -> None:
+                 transport: httpx.BaseTransport | None = None,
+                 cancel: threading.Event | None = None) -> None:
         self.policy = policy or FetchPolicy()
+        self.cancel = cancel  # once set, a body being read is dropped (watch was told to stop)
         self.client = httpx.Client(headers={"User-Agent": self.policy.user_agent},
                                    timeout=self.policy.timeout, follow_redirects=False,
                                    transport=transport)
@@ -175,10 +178,16 @@ class Fetcher:
         if declared.isdigit() and int(declared) > cap:
             raise FetchError(f"larger than the {cap // 1_000_000} MB cap: {url}")
         body = bytearray()
+        ends = time.monotonic() + self.policy.deadline
         for piece in response.iter_bytes():
             body += piece
             if len(body) > cap:
                 raise FetchError(f"larger than the {cap // 1_000_000} MB cap: {url}")
+            if self.cancel is not None and self.cancel.is_set():
+                raise FetchError(f"stopped while reading: {url}")
+            if time.monotonic() > ends:  # a trickle that each read timeout lets through
+                raise FetchError(f"too slow: no whole answer in {self.policy.deadline:.0f} s: "
+                                 f"{url}")
         return bytes(body)
 
     def _host_turn(self, host: str) -> "_HostTurn":

@@ -51,19 +51,24 @@ def format_every(seconds: float) -> str:
     return f"{seconds:g}s"
 
 
-def load_sources(path: Path) -> list[Source]:
-    """The sources in the file (none if it does not exist); bad lines raise SourcesError."""
+def load_sources(path: Path, problems: list[str] | None = None) -> list[Source]:
+    """The sources in the file (none if it does not exist). A bad line raises SourcesError, or,
+    given a problems list, is skipped and said there (a running watcher keeps the others)."""
     if not path.exists():
         return []
     found: dict[str, Source] = {}
-    for number, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+    text = path.read_text(encoding="utf-8", errors="strict" if problems is None else "replace")
+    for number, raw in enumerate(text.splitlines(), start=1):
         words = raw.split("#", 1)[0].split()
         if not words:
             continue
         try:
             source = make_source(words[0], words[1] if len(words) > 1 else None)
         except SourcesError as exc:
-            raise SourcesError(f"{path}, line {number}: {exc}") from exc
+            if problems is None:
+                raise SourcesError(f"{path}, line {number}: {exc}") from exc
+            problems.append(f"{path}, line {number}: {exc}")
+            continue
         found[source.url] = source
     return list(found.values())
 

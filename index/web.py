@@ -25,6 +25,8 @@ from index.stories import StoryBook
 
 log = logging.getLogger(__name__)
 MAX_CHILD_SITEMAPS = 20
+# A sitemap index may list sitemap indexes this deep (real sites nest one); a loop is skipped.
+MAX_SITEMAP_DEPTH = 2
 
 
 @dataclass
@@ -62,8 +64,9 @@ def is_url(text: str) -> bool:
 
 
 def harvest(url: str, fetcher: Fetcher, ledger: Ledger,
-            stop: threading.Event | None = None) -> Harvest:
-    """Fetch a source and the articles it points to; failures end up in the Harvest, not raised."""
+            stop: threading.Event | None = None, within: tuple[str, ...] = ()) -> Harvest:
+    """Fetch a source and the articles it points to; failures end up in the Harvest, not raised.
+    within: the sitemap indexes that led here, outermost first."""
     result = Harvest(url)
     try:
         page = fetcher.get(url, ledger.validators(url))
@@ -80,7 +83,7 @@ def harvest(url: str, fetcher: Fetcher, ledger: Ledger,
             result.error = result.failures.pop()[1]
             return result
     else:
-        _take_listing(listing, fetcher, ledger, stop, result)
+        _take_listing(listing, fetcher, ledger, stop, result, within + (url,))
     if not result.failures and not result.interrupted:
         result.commit.append((url, page.validators, "", ""))
     return result
@@ -105,10 +108,18 @@ def index_source(url: str, store: ChunkStore, embedder: Embeddings, fetcher: Fet
 
 
 def _take_listing(listing: Listing, fetcher: Fetcher, ledger: Ledger,
-                  stop: threading.Event | None, result: Harvest) -> None:
+                  stop: threading.Event | None, result: Harvest, within: tuple[str, ...]) -> None:
     result.kind = listing.kind
     for child in listing.children[:MAX_CHILD_SITEMAPS]:
-        sub = harvest(child, fetcher, ledger, stop)
+        if child in within or len(within) > MAX_SITEMAP_DEPTH:
+            why = ("a sitemap index that lists itself or one that led to it" if child in within
+                   else f"sitemap indexes nested more than {MAX_SITEMAP_DEPTH} deep")
+            result.failures.append((child, f"skipped: {why}"))
+            continue
+        if stop is not None and stop.is_set():
+            result.interrupted = True
+            return
+        sub = harvest(child, fetcher, ledger, stop, within)
         result.articles += sub.articles
         result.unchanged += sub.unchanged
         result.failures += sub.failures + ([(child, sub.error)] if sub.error else [])

@@ -162,6 +162,22 @@ def test_index_a_feed_url_then_ask_cites_the_article_url(tmp_path, site):
     assert answer["citations"][0]["location"] == gold_url
 
 
+
+def test_a_bad_line_in_the_sources_file_is_skipped_and_the_others_are_watched(tmp_path, site):
+    # Seen by an outside probe: a typo added to sources.txt while `watch` ran ended it with
+    # "unexpected error: SourcesError", and `chat --watch` stopped taking news for good.
+    site.routes["/feed.xml"] = xml(rss_feed("Times", publish(site, records(1))))
+    home = tmp_path / "home"
+    assert run_cli("sources", "add", site.url("/feed.xml"), home=home).returncode == 0
+    with (home / "sources.txt").open("a") as sources:
+        sources.write(f"{site.url('/other.xml')} every-fortnight\n")
+    env = {"NEWSBOT_FETCH_DELAY": "0"}
+    result = run_cli("watch", "--once", home=home, env=env)
+    assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr
+    skipped = [line for line in result.stdout.splitlines() if line.startswith("skipped ")]
+    assert len(skipped) == 1 and "'every-fortnight' is not an interval" in skipped[0]
+    assert " 1 new, " in result.stdout
+
 def test_watch_command_indexes_new_items_and_stops_cleanly_on_sigterm(tmp_path, site):
     first, second = records(2)
     items = publish(site, [first])

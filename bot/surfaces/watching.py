@@ -7,6 +7,7 @@ import signal
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 from langchain_core.embeddings import Embeddings
 
@@ -14,8 +15,8 @@ from bot.errors import UsageError
 from bot.settings import Settings
 from index.fetch import FetchPolicy, Fetcher
 from index.ledger import open_ledger
-from index.sources import (SourcesError, add_source, format_every, load_sources, make_source,
-                           remove_source)
+from index.sources import (Source, SourcesError, add_source, format_every, load_sources,
+                           make_source, remove_source)
 from index.store import ChunkStore
 from index.stories import open_stories
 from index.watch import poll, run_watch, source_line
@@ -24,10 +25,29 @@ from index.web import SourceReport
 Print = Callable[[str], None]
 
 
-def make_fetcher(settings: Settings) -> Fetcher:
-    """A Fetcher with the limits from settings."""
+def make_fetcher(settings: Settings, stop: threading.Event | None = None) -> Fetcher:
+    """A Fetcher with the limits from settings that drops what it reads once stop is set."""
     return Fetcher(FetchPolicy(timeout=settings.fetch_timeout, host_delay=settings.fetch_delay,
-                               max_bytes=int(settings.fetch_max_mb * 1_000_000)))
+                               max_bytes=int(settings.fetch_max_mb * 1_000_000)), cancel=stop)
+
+
+class SourceList:
+    """The watched sources, read again each cycle: a bad line (an edit in progress, a typo) is
+    skipped with one line, said once, and the other sources are still polled."""
+
+    def __init__(self, path: Path, out: Print) -> None:
+        self.path, self.out = path, out
+        self.said: set[str] = set()
+
+    def __call__(self) -> list[Source]:
+        """The good sources now in the file."""
+        problems: list[str] = []
+        sources = load_sources(self.path, problems)
+        for problem in problems:
+            if problem not in self.said:
+                self.out(f"skipped {problem}")
+        self.said = set(problems)
+        return sources
 
 
 def index_urls(urls: list[str], settings: Settings, store: ChunkStore, embedder: Embeddings,
@@ -52,15 +72,16 @@ def watch(settings: Settings, store: ChunkStore, embedder: Embeddings, out: Prin
           verbose: bool = False, once: bool = False) -> int:
     """`newsbot watch`: poll until Ctrl-C or SIGTERM; the current source is finished or dropped."""
     path = sources_path(settings)
-    if not load_sources(path):
+    sources = SourceList(path, out)
+    if not sources():
         raise UsageError(f"no sources in {path}: add one with `newsbot sources add URL`")
-    fetcher, ledger = make_fetcher(settings), open_ledger(settings.home)
     stop = threading.Event()
-    out(f"watching {len(load_sources(path))} sources from {path} "
+    fetcher, ledger = make_fetcher(settings, stop), open_ledger(settings.home)
+    out(f"watching {len(sources())} sources from {path} "
         f"(every {format_every(settings.watch_interval * 60)} by default; Ctrl-C stops)")
     try:
         with stop_on_signals(stop):
-            run_watch(store, embedder, lambda: load_sources(path), fetcher=fetcher,
+            run_watch(store, embedder, sources, fetcher=fetcher,
                       ledger=ledger, stories=open_stories(settings.home),
                       every=settings.watch_interval * 60, stop=stop, report=out,
                       verbose=verbose, cycles=1 if once else None)
@@ -79,16 +100,17 @@ def watch_in_background(settings: Settings, store: ChunkStore, embedder: Embeddi
     process uses the index); set the returned event to stop after the current source.
     """
     path = sources_path(settings)
-    if not load_sources(path):
+    sources = SourceList(path, out)
+    if not sources():
         raise UsageError(f"--watch: no sources in {path}: add one with `newsbot sources add URL`")
     store.claim_writer(hold=True)
     stop = threading.Event()
-    fetcher, ledger = make_fetcher(settings), open_ledger(settings.home)
+    fetcher, ledger = make_fetcher(settings, stop), open_ledger(settings.home)
 
     def _run() -> None:
         try:
             embedder.embed_documents(["warm up"])  # load the model now, not with the first news
-            run_watch(store, embedder, lambda: load_sources(path), fetcher=fetcher, ledger=ledger,
+            run_watch(store, embedder, sources, fetcher=fetcher, ledger=ledger,
                       stories=open_stories(settings.home), every=settings.watch_interval * 60,
                       stop=stop, report=out)
         except Exception as exc:  # the bot serves on; the watcher says why it stopped
