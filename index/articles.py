@@ -22,6 +22,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,7 +38,7 @@ TEXT_SUFFIXES = {".txt", ".md", ".markdown"}
 HTML_SUFFIXES = {".html", ".htm"}
 JSON_SUFFIXES = {".json", ".jsonl", ".ndjson"}
 SUPPORTED_SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES | JSON_SUFFIXES
-_ID_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+_ID_UNSAFE = re.compile(r"[^\w.-]+")  # letters and digits of any script are kept
 _SURROGATES = re.compile("[\ud800-\udfff]")  # from JSON "\ud800" escapes; unencodable
 _CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _LINE_BREAKS = re.compile(r"\s+")
@@ -251,7 +252,8 @@ def _first_line(text: str) -> str:
 
 
 def _clean_id(value: str) -> str:
-    cleaned = _ID_UNSAFE.sub("-", str(value).strip()).strip("-")
+    # NFC: a name typed "ü" and one stored decomposed (macOS file names) are one id
+    cleaned = _ID_UNSAFE.sub("-", unicodedata.normalize("NFC", str(value).strip())).strip("-")
     if not cleaned:
         raise LoadError("article id is empty")
     return cleaned[:200]

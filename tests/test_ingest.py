@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from pathlib import Path
 
 import pytest
@@ -78,6 +79,21 @@ def test_prune_keeps_web_pages_and_the_files_of_other_folders(tmp_path, store, f
     (tmp_path / "one" / "alpha.txt").unlink()
     assert ingest([tmp_path / "two"], store, fake_embedder, prune=True).pruned == []
     assert ingest([tmp_path / "one"], store, fake_embedder, prune=True).pruned == ["alpha"]
+
+
+def test_file_names_in_any_script_are_distinct_articles(tmp_path, store, fake_embedder):
+    # Seen by an outside probe: 新闻.md, Москва.md and Київ.md were skipped ("article id is
+    # empty") and ü-bahn.md and ö-bahn.md both became "bahn": 4 of 5 files lost.
+    docs = tmp_path / "docs"
+    for name in ("新闻.md", "Москва.md", "Київ.md", "ü-bahn.md", "ö-bahn.md"):
+        _write(docs, name, f"The story of {name}.")
+    report = ingest([docs], store, fake_embedder)
+    assert sorted(report.new) == sorted(["新闻", "Москва", "Київ", "ü-bahn", "ö-bahn"])
+    assert report.skipped == []
+    decomposed = unicodedata.normalize("NFD", "ü-bahn")  # as macOS names files
+    (docs / "ü-bahn.md").rename(docs / f"{decomposed}.md")
+    again = ingest([docs], store, fake_embedder, prune=True)
+    assert (len(again.unchanged), again.new, again.pruned) == (5, [], [])
 
 def test_prune_drops_records_removed_from_a_jsonl_file(tmp_path, store, fake_embedder):
     docs = tmp_path / "docs"
