@@ -110,8 +110,15 @@ class IndexLock:
             return False
 
     def _write_owner(self) -> None:
-        command = "newsbot " + " ".join(sys.argv[1:2]) if sys.argv[0].endswith(("newsbot", "bot")) \
-            else os.path.basename(sys.argv[0])
         tmp = self.folder / f"{OWNER_NAME}.{os.getpid()}"
-        tmp.write_text(json.dumps({"pid": os.getpid(), "command": command.strip()}))
+        tmp.write_text(json.dumps({"pid": os.getpid(), "command": command_name(sys.argv)}))
         os.replace(tmp, self.folder / OWNER_NAME)
+
+
+def command_name(argv: list[str]) -> str:
+    """How the user started this process, for "being written by ...": "newsbot index" whether
+    run as `newsbot` or `python -m bot`; another program by its file name."""
+    program = argv[0] if argv else ""
+    if program.endswith(("newsbot", "bot", os.path.join("bot", "__main__.py"))):
+        return ("newsbot " + " ".join(argv[1:2])).strip()
+    return os.path.basename(program)

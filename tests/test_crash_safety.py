@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from index.locking import command_name
 from tests.conftest import ROOT
 
 # Long enough for 1,000+ chunks, so the article's chunks are written in two Chroma calls.
@@ -131,3 +132,13 @@ def test_kills_at_random_moments_never_leave_a_broken_or_mixed_index(tmp_path):
         (docs / f"{stale}.txt").unlink()
     assert _run(home, docs, prune=True) == 0
     _assert_clean(home, new)
+
+
+@pytest.mark.parametrize("argv, named", [
+    (["/repo/bot/__main__.py", "index", "docs"], "newsbot index"),  # python -m bot index
+    (["/repo/.venv/bin/newsbot", "watch"], "newsbot watch"),
+    (["/usr/bin/pytest", "-q"], "pytest"),
+])
+def test_the_writer_is_named_as_the_user_started_it(argv, named):
+    # Seen by an outside probe: "being written by __main__.py, pid N" under python -m bot.
+    assert command_name(argv) == named
