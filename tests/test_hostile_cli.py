@@ -136,6 +136,16 @@ def test_a_huge_piped_line_is_not_echoed_whole(seed_env, monkeypatch, capsys):
     captured = capsys.readouterr()
     assert len(captured.out) < 1_000 and "too long" in captured.out + captured.err
 
+
+def test_a_page_of_scripts_costs_one_line_and_no_library_warning(tmp_path):
+    # Seen by an outside probe: "WARNING trafilatura.core: discarding data: None" on stderr.
+    page = tmp_path / "scripts.html"
+    page.write_text("<html><head><script>var a=1;</script></head><body><script>alert('x')"
+                    "</script><style>p{}</style></body></html>")
+    result = run_cli("index", str(page), home=tmp_path / "home")
+    assert result.returncode == 0 and result.stderr == "", result.stderr
+    assert f"skipped {page}: no article text" in result.stdout
+
 def test_a_bad_command_line_gets_one_line(capsys):
     assert main(["ask", "--nope", "q"]) == 2
     err = capsys.readouterr().err

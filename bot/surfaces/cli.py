@@ -430,8 +430,10 @@ def configure_logging(verbose: int) -> None:
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
     if verbose < 2:
         # slack_bolt logs request bodies (message text) at INFO: only -vv may show them
-        for noisy in ("chromadb", "httpx", "sentence_transformers", "slack_bolt",
-                      "slack_sdk", "transformers", "urllib3"):
+        # trafilatura warns of markup it drops ("discarding data: None"); index says what it
+        # could not read in its own lines
+        for noisy in ("chromadb", "htmldate", "httpx", "sentence_transformers", "slack_bolt",
+                      "slack_sdk", "trafilatura", "courlan", "transformers", "urllib3"):
             logging.getLogger(noisy).setLevel(logging.ERROR)
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
