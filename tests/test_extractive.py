@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from langchain_core.documents import Document
 
-from bot.answering.abstention import says_otherwise, unstated_figure
+from bot.answering.abstention import says_otherwise, unnamed_country, unstated_figure
 from bot.answering.extractive import MIN_SCORE, ExtractiveAnswerer
 from bot.answering.ranking import LEDE_MIN_SENTENCES, candidates, lede_of, rank_sentences
 
@@ -182,3 +182,26 @@ def test_another_storys_headline_linked_in_the_text_is_never_the_answer(link):
     said = "Biden said he will decide on a federal gas tax holiday by the end of the week."
     assert ExtractiveAnswerer().extract(question, [_chunk([said], score=0.9)]).text.startswith(
         said)
+
+
+KOREA = "About 28,500 American soldiers are stationed in South Korea, a legacy of the Korean War."
+
+
+def test_a_country_the_question_names_must_be_named_by_the_report_it_quotes():
+    # Seen by an outside probe: "How many US troops are in Japan?" got "About 28,500" from
+    # the report on South Korea.
+    korea = _chunk([KOREA, "The troops train with South Korean units every spring."], score=0.8)
+    answer = ExtractiveAnswerer()({"question": "How many US troops are in Japan?", "docs": [korea]})
+    assert answer.abstained and answer.text.endswith("do not mention Japan.")
+    answer = ExtractiveAnswerer()({"question": "How many US troops are in South Korea?",
+                                   "docs": [korea]})
+    assert not answer.abstained and answer.short_answer == "About 28,500"
+
+
+def test_a_country_is_named_by_its_name_its_short_form_or_its_nationality_word():
+    japan = _chunk(["Japanese officials say 54,000 US troops are based there."])
+    assert unnamed_country("How many US troops are in Japan?", [japan]) is None
+    britain = _chunk(["Britain saw its hottest day on record."])
+    assert unnamed_country("What swept through the UK and Spain?", [britain]) == "Spain"
+    assert unnamed_country("What swept through the United Kingdom?", [britain]) is None
+    assert unnamed_country("What did the US Senate pass?", [britain]) is None  # the US aside

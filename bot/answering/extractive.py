@@ -12,7 +12,7 @@ from langchain_core.documents import Document
 from pydantic import BaseModel, Field
 
 from bot.answering.abstention import (headed_text, is_roundup, roundup_only, says_nothing_of_it,
-                                      says_otherwise, unstated_figure)
+                                      says_otherwise, unnamed_country, unstated_figure)
 from bot.answering.ranking import answer_spans, question_cue, rank_sentences
 from bot.answering.short_answer import ShortAnswer, choose_short_answer
 from bot.answering.terms import content_terms, coverage
@@ -108,12 +108,22 @@ class ExtractiveAnswerer:
             return Draft(text="", abstained=True)  # "what did X not do?" needs a source saying so
         if says_otherwise(question, [text for said in quotes.values() for text in said]):
             return Draft(text="", abstained=True)  # "what is so?" is not answered by "it is not"
+        country = unnamed_country(question, same_articles(docs, quotes))
+        if country:
+            return Draft(text=f"I couldn't find that in the indexed articles: the reports closest "
+                              f"to the question do not mention {country}.", abstained=True)
         if len(chosen) == 1:
             n, sentence = chosen[0]
             text = f"{shorten(sentence['text'])} [{n}]"
         else:
             text = " ".join(f"{sentence['text']} [{n}]" for n, sentence in chosen)
         return Draft(text=text, quotes=quotes, short_answer=short.text if short else None)
+
+
+def same_articles(docs: list[Document], quotes: dict[int, list[str]]) -> list[Document]:
+    """The retrieved chunks of the articles quoted (by doc number): what they say around it."""
+    quoted = {docs[n - 1].metadata.get("article_id") for n in quotes}
+    return [doc for doc in docs if doc.metadata.get("article_id") in quoted]
 
 
 def settle_short(question: str, short: ShortAnswer | None, ranked: list[tuple[float, int, dict]],
