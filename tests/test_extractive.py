@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from langchain_core.documents import Document
 
+from bot.answering.answer import Turn
 from bot.answering.abstention import says_otherwise, unnamed_country, unstated_figure
 from bot.answering.extractive import MIN_SCORE, ExtractiveAnswerer
 from bot.answering.ranking import LEDE_MIN_SENTENCES, candidates, lede_of, rank_sentences
@@ -205,3 +206,17 @@ def test_a_country_is_named_by_its_name_its_short_form_or_its_nationality_word()
     assert unnamed_country("What swept through the UK and Spain?", [britain]) == "Spain"
     assert unnamed_country("What swept through the United Kingdom?", [britain]) is None
     assert unnamed_country("What did the US Senate pass?", [britain]) is None  # the US aside
+
+
+def test_a_follow_up_leans_to_what_the_last_answer_named():
+    # Seen by an outside probe: "who is he?" after "Which country elected its first leftist
+    # leader?" (answered from Petro's report) named another leader the report mentions.
+    first = "Which country elected its first leftist leader?"
+    petro = "Gustavo Petro will become Colombia's first leftist leader, after winning on Sunday."
+    doc = _chunk(["He has sought ties with left-wing leaders such as Bolivia's Evo Morales.",
+                  petro], score=[0.7, 0.6])
+    step = ExtractiveAnswerer()
+    asked = {"question": "who is he?", "query": f"{first} who is he?", "docs": [doc]}
+    assert step({**asked, "history": []}).short_answer.endswith("Evo Morales")  # no turn
+    history = [Turn(question=first, answer=f"{petro} [1]")]
+    assert step({**asked, "history": history}).short_answer == "Gustavo Petro"

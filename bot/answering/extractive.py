@@ -67,27 +67,32 @@ class ExtractiveAnswerer:
     def __call__(self, inputs: dict) -> Draft:
         """LCEL entry point: {"question", "query", "docs", ...} -> Draft.
 
-        A follow-up is scored with its condensed query, which carries the earlier subject.
+        A follow-up is scored with its condensed query, which carries the earlier subject, and
+        its short answer leans to what the last answer named ("who is he?").
         """
-        return self.extract(inputs.get("query") or inputs["question"], inputs["docs"])
+        query = inputs.get("query") or inputs["question"]
+        history = inputs.get("history") or []
+        focus = history[-1].answer if history and query != inputs["question"] else ""
+        return self.extract(query, inputs["docs"], focus)
 
-    def extract(self, question: str, docs: list[Document]) -> Draft:
+    def extract(self, question: str, docs: list[Document], focus: str = "") -> Draft:
         """The short answer, then the sentence holding it (and the best sentence) with their [n];
         or an abstention. An answer that only a roundup supports is made again from the reports;
-        without one, newsbot abstains and names the roundup."""
+        without one, newsbot abstains and names the roundup. focus: the answer a follow-up
+        leans on."""
         ranked = rank_sentences(question, docs)
-        draft = self.compose(question, ranked, docs)
+        draft = self.compose(question, ranked, docs, focus)
         roundup = roundup_only(question, [docs[n - 1] for n in draft.quotes])
         if roundup is None:
             return draft
         kept = {n for n, doc in enumerate(docs, start=1) if not is_roundup(doc)}
-        reports = self.compose(question, [row for row in ranked if row[1] in kept], docs)
+        reports = self.compose(question, [row for row in ranked if row[1] in kept], docs, focus)
         return reports if not reports.abstained else Draft(
             text="I couldn't find a report on that in the indexed articles; the closest is a "
                  f"line in a roundup of several stories: {roundup}.", abstained=True)
 
     def compose(self, question: str, ranked: list[tuple[float, int, dict]],
-                docs: list[Document]) -> Draft:
+                docs: list[Document], focus: str = "") -> Draft:
         """The answer from the ranked candidate sentences of docs, or an abstention."""
         if not ranked or max(s["score"] for _, _, s in ranked) < self.min_similarity or (
                 ranked[0][0] < self.min_score) or (
@@ -97,7 +102,8 @@ class ExtractiveAnswerer:
         if figure:  # says why: the user may have the figure wrong
             return Draft(text=f"I couldn't find that in the indexed articles: none of the reports "
                               f"closest to the question mentions \"{figure}\".", abstained=True)
-        short = settle_short(question, choose_short_answer(question, ranked, docs), ranked, docs)
+        short = settle_short(question, choose_short_answer(question, ranked, docs, focus=focus),
+                             ranked, docs)
         chosen = (quote_short(short, ranked) or with_companion(question, ranked)
                   or pick_sentences(ranked))
         quotes: dict[int, list[str]] = {}

@@ -10,7 +10,7 @@ Questions that ask why or how get the phrase of the best sentence that the quest
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from langchain_core.documents import Document
 
@@ -41,6 +41,9 @@ W_HEAD = 1.0
 # margin from 3.5 up gives the same answers, one more right than without the rule (0, 1, 2 and
 # 3 give none); SQuAD 2.0's one continent question abstains.
 PLACE_MARGIN = 4.0
+# A follow-up's candidate that the answer it leans on names: the thing the conversation is
+# about. As much as two more reports naming it (W_AGREE); follow-ups only, so no dev figure moves.
+W_FOCUS = 3.0
 HEADLINE_GAP = 0.0   # a headline counts as a sentence this far below its chunk's best
 NEAR_WORDS = 4
 
@@ -71,9 +74,11 @@ class ShortAnswer:
 
 
 def choose_short_answer(question: str, ranked: list[tuple[float, int, dict]],
-                        docs: list[Document], *, headlines: bool = True) -> ShortAnswer | None:
+                        docs: list[Document], *, headlines: bool = True,
+                        focus: str = "") -> ShortAnswer | None:
     """The best-supported span of the asked-for kind, or the best sentence's new phrase;
-    headlines=False: from the ranked sentences alone."""
+    headlines=False: from the ranked sentences alone. A span that focus (the answer a
+    follow-up leans on) names gains W_FOCUS."""
     if not ranked:
         return None
     terms = content_terms(last_question(question))  # a follow-up's own words place its answer
@@ -91,6 +96,9 @@ def choose_short_answer(question: str, ranked: list[tuple[float, int, dict]],
                 scored = score_span(span, text, base - ranked[0][0], terms, docs, head)
                 if scored is not None:
                     found.append((ShortAnswer(span, n, text, sentence, scored), spans))
+        if focus:  # "who is he?" after "Gustavo Petro will become Colombia's first ..."
+            found = [(replace(row[0], score=row[0].score + W_FOCUS), row[1])
+                     if row[0].text in focus else row for row in found]
         place = place_type(question) if kind == "place" else None
         if place == "country":  # "Ukrainian first lady Olena Zelenska" names Ukraine
             found += nationalities(texts, ranked[0][0], terms, docs, head)
