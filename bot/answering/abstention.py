@@ -3,9 +3,9 @@
 Each catches a kind of question the reports do not answer though they share its words: a
 question about what did not happen with no source saying so, a question about what is with
 every source saying it is not, a story that only a roundup mentions in passing, a figure the
-question states that no report holds, and a country it names that the quoted reports do not. The extractive step applies them (and so the model
-path, which asks no model where the extractive step abstains); README "Abstention" has what
-each did on the dev sets.
+question states that no report holds, and a country it names that the quoted reports do not.
+The extractive step applies them (and so the model path, which asks no model where the
+extractive step abstains); README "Abstention" has what each did on the dev sets.
 """
 
 from __future__ import annotations
@@ -65,6 +65,7 @@ _SAME_COUNTRY = {"uk": "united kingdom", "u.k.": "united kingdom", "britain": "u
                  "great britain": "united kingdom", "holland": "netherlands",
                  "the netherlands": "netherlands", "burma": "myanmar", "czech republic": "czechia",
                  "ivory coast": "côte d’ivoire", "vatican": "vatican city"}
+
 
 def says_nothing_of_it(question: str, firsts: list[str]) -> bool:
     """Whether a question about what did not happen has no quoted doc whose first quoted

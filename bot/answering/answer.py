@@ -47,7 +47,8 @@ _FOLLOWUP_LEAD = re.compile(r"^\W*(and|but|also|so|then|what about|how about|and
 _ANAPHORA = re.compile(r"\b(it|its|they|them|their|he|she|his|her|him|that|those|these|there|this)\b",
                        re.I)
 _NOT_NOUNS = {"of", "about", "one", "ones", "kind", "sort", "type"}
-_NAME_AFTER_FIRST = re.compile(r"(?<=\S)\s+(?!I\b)[A-Z][\w’'-]*")  # a capitalised word, not the first
+# A capitalised word after the first (a name a pronoun may stand for), "I" aside.
+_NAME_AFTER_FIRST = re.compile(r"(?<=\S)\s+(?!I\b)[A-Z][\w’'-]*")
 
 
 class Turn(BaseModel):

@@ -120,11 +120,13 @@ def serve(settings: Settings, slack: SlackSettings, *, host: str = "0.0.0.0",
     workers = make_workers(slack)
     app = build_app(settings, slack, build_answerer(settings, store=store, embedder=embedder,
                                                     follow=True), client, workers=workers)
+    stop_watch = None
     if watch:
         from bot.surfaces.watching import watch_in_background
 
-        watch_in_background(settings, store, embedder,
-                            lambda line: print(f"newsbot watch: {line}", file=sys.stderr, flush=True))
+        stop_watch = watch_in_background(
+            settings, store, embedder,
+            lambda line: print(f"newsbot watch: {line}", file=sys.stderr, flush=True))
     who = f"{me.get('user', 'the bot')} in {me.get('team', 'its workspace')}"
     terminated = _exit_on_sigterm()
     try:
@@ -137,6 +139,8 @@ def serve(settings: Settings, slack: SlackSettings, *, host: str = "0.0.0.0",
             server.serve_forever()  # returns when stopped: waitress swallows the signal
     except (KeyboardInterrupt, SystemExit):
         pass
+    if stop_watch is not None:
+        stop_watch.set()  # the watcher ends after the article it is writing
     finish(workers)
     return 0 if terminated.is_set() else 130
 
