@@ -180,10 +180,10 @@ def _under(origin: str, roots: list[Path]) -> bool:
 
 
 def _gone(origin: str) -> bool:
-    """Whether an article's file is known to be gone; a file that cannot be looked at (no
-    permission to its folder) is not."""
+    """Whether an article's file is known to be gone (a link to nothing is); a file that cannot
+    be looked at (no permission to its folder) is not."""
     try:
-        os.lstat(origin)
+        os.stat(origin)
     except (FileNotFoundError, NotADirectoryError):
         return True
     except (OSError, ValueError):

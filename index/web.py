@@ -25,7 +25,8 @@ from index.stories import StoryBook
 
 log = logging.getLogger(__name__)
 MAX_CHILD_SITEMAPS = 20
-# A sitemap index may list sitemap indexes this deep (real sites nest one); a loop is skipped.
+# How many sitemap indexes deep a source is read (an index listing indexes listing sitemaps;
+# real sites nest one); a loop is skipped.
 MAX_SITEMAP_DEPTH = 2
 
 
@@ -111,7 +112,7 @@ def _take_listing(listing: Listing, fetcher: Fetcher, ledger: Ledger,
                   stop: threading.Event | None, result: Harvest, within: tuple[str, ...]) -> None:
     result.kind = listing.kind
     for child in listing.children[:MAX_CHILD_SITEMAPS]:
-        if child in within or len(within) > MAX_SITEMAP_DEPTH:
+        if child in within or len(within) >= MAX_SITEMAP_DEPTH:
             why = ("a sitemap index that lists itself or one that led to it" if child in within
                    else f"sitemap indexes nested more than {MAX_SITEMAP_DEPTH} deep")
             result.failures.append((child, f"skipped: {why}"))
