@@ -112,7 +112,7 @@ def _take_listing(listing: Listing, fetcher: Fetcher, ledger: Ledger,
                   stop: threading.Event | None, result: Harvest, within: tuple[str, ...]) -> None:
     result.kind = listing.kind
     for child in listing.children[:MAX_CHILD_SITEMAPS]:
-        if child in within or len(within) >= MAX_SITEMAP_DEPTH:
+        if child in within or len(within) > MAX_SITEMAP_DEPTH:
             why = ("a sitemap index that lists itself or one that led to it" if child in within
                    else f"sitemap indexes nested more than {MAX_SITEMAP_DEPTH} deep")
             result.failures.append((child, f"skipped: {why}"))

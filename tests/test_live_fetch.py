@@ -228,6 +228,22 @@ def test_a_sitemap_index_that_lists_itself_is_read_once(site, live):
     assert report.failures == [(loop, "skipped: a sitemap index that lists itself or one that "
                                       "led to it")]
 
+
+def test_sitemap_indexes_are_read_two_deep(site, live):
+    def index(*children: str) -> Resource:
+        locs = "".join(f"<sitemap><loc>{site.url(c)}</loc></sitemap>" for c in children)
+        return xml('<?xml version="1.0"?><sitemapindex xmlns="http://www.sitemaps.org/schemas/'
+                   f'sitemap/0.9">{locs}</sitemapindex>', "application/xml")
+    site.routes["/a.xml"] = index("/b.xml")
+    site.routes["/b.xml"] = index("/news.xml", "/c.xml")
+    site.routes["/c.xml"] = index("/news.xml")
+    site.routes["/news.xml"] = xml(news_sitemap("Times", publish(site, records(1))),
+                                   "application/xml")
+    report = run(site.url("/a.xml"), live)
+    assert report.new == 1 and site.arrivals.count("/c.xml") == 1
+    assert report.failures == [(site.url("/news.xml"),
+                                "skipped: sitemap indexes nested more than 2 deep")]
+
 def test_requests_to_one_host_are_spaced_by_the_delay(site):
     site.routes["/a"] = Resource(b"<html><body><p>a</p></body></html>")
     fetcher = Fetcher(FetchPolicy(host_delay=0.3))
