@@ -21,6 +21,12 @@ class IndexMissingError(NewsbotError):
     exit_code = 3
 
 
+class StoreUnavailableError(NewsbotError):
+    """The index's Chroma server cannot be reached for now; asking again later may work."""
+
+    exit_code = 1
+
+
 class ConfigError(NewsbotError):
     """A setting is missing or invalid."""
 

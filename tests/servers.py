@@ -29,12 +29,12 @@ def free_port() -> int:
 
 
 @contextmanager
-def chroma_server(data: Path) -> Iterator[str]:
-    """A real `chroma run` on a free port; yields its URL and stops it afterwards."""
+def chroma_server(data: Path, port: int | None = None) -> Iterator[str]:
+    """A real `chroma run` on port (a free one by default); yields its URL and stops it after."""
     chroma = Path(sys.executable).parent / "chroma"
     if not chroma.exists():
         chroma = Path(shutil.which("chroma") or "chroma")
-    port = free_port()
+    port = port or free_port()
     proc = subprocess.Popen([str(chroma), "run", "--path", str(data), "--host", "127.0.0.1",
                              "--port", str(port)], stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)

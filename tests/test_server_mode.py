@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from bot.errors import StoreUnavailableError
 from bot.factories import build_answerer, make_store
+from bot.surfaces.repl import Repl
 from bot.settings import Settings
 from index.ingest import ingest
 from index.connection import open_store
@@ -101,3 +103,23 @@ def test_chromas_unsaved_log_tail_stays_short_in_old_and_new_indexes(chroma_url,
     reader.claim_writer()
     assert thresholds(names) == {200}
     assert thresholds([f"newer-{SCHEMA}{s}" for s in ("", "-articles", "-meta")]) == {200}
+
+
+def test_a_server_that_goes_down_is_one_line_per_question_and_answers_again_after(
+        tmp_path, embedder, caplog):
+    # Seen by an outside probe: each question asked while the server was down printed a
+    # traceback of some 150 lines in chat.
+    data, port = tmp_path / "chroma", free_port()
+    with chroma_server(data, port) as url:
+        settings = Settings(home=tmp_path / "home", chroma_url=url, collection="outage")
+        ingest([SEEDS], make_store(settings), embedder)
+        answerer = build_answerer(settings, embedder=embedder)
+        assert "28,500" in answerer.answer(HEADLINE).answer
+    with pytest.raises(StoreUnavailableError, match="cannot be reached .*ask again when it is back"):
+        answerer.answer(HEADLINE)
+    said: list[object] = []
+    Repl(answerer, input, said.append).ask(HEADLINE)  # what chat prints for it: one line
+    assert len(said) == 1 and "cannot be reached" in str(said[0])
+    assert not [r for r in caplog.records if r.exc_info]
+    with chroma_server(data, port):
+        assert "28,500" in answerer.answer(HEADLINE).answer

@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable
 from datetime import date
 
+import httpx
 from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 from langchain_core.runnables import Runnable, RunnableLambda, RunnablePassthrough
@@ -25,7 +26,7 @@ from bot.answering.citations import Citation, as_of_line, assemble
 from bot.answering.dates import Filters, is_dated, named_year, report_dates, within
 from bot.answering.figures import earlier_figures
 from bot.answering.kinds import head_phrase
-from bot.errors import UsageError
+from bot.errors import StoreUnavailableError, UsageError
 from bot.answering.extractive import Draft, content_terms
 
 ABSTAIN_TEXT = "I couldn't find that in the indexed articles."
@@ -204,10 +205,15 @@ class Answerer:
         question = validate_question(question)
         started = time.perf_counter()
         timings: dict[str, float] = {}
-        result: Answer = self.chain.invoke({"question": question, "history": history or [],
-                                            "timings": timings, "on_token": on_token,
-                                            "as_of": as_of or date.today(),
-                                            "filters": filters})
+        try:
+            result: Answer = self.chain.invoke({"question": question, "history": history or [],
+                                                "timings": timings, "on_token": on_token,
+                                                "as_of": as_of or date.today(),
+                                                "filters": filters})
+        except httpx.TransportError as exc:  # a Chroma server that is down or restarting
+            reason = (str(exc).splitlines() or [type(exc).__name__])[0][:120]
+            raise StoreUnavailableError(f"The index's Chroma server cannot be reached ({reason}); "
+                                        "ask again when it is back.") from exc
         timings["total"] = round((time.perf_counter() - started) * 1000, 1)
         return result.model_copy(update={"timings_ms": timings})
 

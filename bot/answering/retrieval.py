@@ -164,11 +164,18 @@ class HybridRetriever(BaseRetriever):
             self.sync()
 
     def _follow(self) -> None:
+        failing = False
         while True:
             try:
                 self.sync()
+                if failing:
+                    log.warning("keyword index sync works again")
+                failing = False
             except Exception as exc:  # a store that is briefly unreachable must not end the loop
-                log.warning("keyword index sync failed: %s", (str(exc).splitlines() or [""])[0])
+                # one line when it starts failing, not one a second for the whole outage
+                log.log(logging.DEBUG if failing else logging.WARNING,
+                        "keyword index sync failed: %s", (str(exc).splitlines() or [""])[0])
+                failing = True
             if _STOPPING.wait(SYNC_INTERVAL_S):
                 return
 

@@ -17,7 +17,7 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.answering.answer import MAX_QUESTION_CHARS, Answer, Answerer, Turn
 from bot.answering.dates import split_filters
-from bot.errors import UsageError
+from bot.errors import NewsbotError
 from bot.surfaces.slack import render
 from bot.surfaces.slack.events import MessageEvent
 from bot.surfaces.slack.limits import RateLimiter
@@ -135,7 +135,8 @@ class Replier:
             reply = {"text": render.fallback_text(answer),
                      "blocks": render.answer_blocks(answer, key=self.remember(question, answer),
                                                     share=True, asked=render.asked_line(question))}
-        except UsageError as exc:  # a bad since:/until: date: its one line
+        except NewsbotError as exc:  # a bad since:/until: date, the store down: its one line
+            log.info("slash command from %s: %s", user, exc)
             reply = {"text": render.escape(str(exc))}
         except Exception:  # a fixed reply, details in the log
             log.exception("answering a slash command from %s failed", user)
@@ -172,7 +173,8 @@ class Replier:
             answer = self._answer(question, history, on_token=on_token, where=event.channel)
             return render.fallback_text(answer), render.answer_blocks(
                 answer, key=self.remember(question, answer))
-        except UsageError as exc:  # a bad since:/until: date: its one line
+        except NewsbotError as exc:  # a bad since:/until: date, the store down: its one line
+            log.info("message %s/%s: %s", event.channel, event.ts, exc)
             return render.escape(str(exc)), render.note_blocks(render.escape(str(exc)))
         except Exception:  # any failure gets the fixed reply; the details stay in the log
             log.exception("answering message %s/%s failed", event.channel, event.ts)
