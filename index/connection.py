@@ -37,8 +37,8 @@ def open_store(home: Path, chroma_url: str | None = None, name: str = DEFAULT_CO
             client.list_collections(limit=1)
         except Exception as exc:
             # The client's own errors don't say whether the server was reached: ask its
-            # heartbeat, which needs no token.
-            if _heartbeat(chroma_url, ca_file):
+            # heartbeat, which needs no token (a proxy may ask one even there: 401 or 403).
+            if _heartbeat(chroma_url, ca_file) is not None:
                 raise StoreError(f"the Chroma server at {shown} refused access (check "
                                  f"NEWSBOT_CHROMA_TOKEN): {short_error(exc, token)}") from exc
             raise StoreError(f"cannot reach the Chroma server at {shown}: "
@@ -77,15 +77,19 @@ def _auth(token: str | None, ca_file: Path | None) -> dict:
     return options
 
 
-def _heartbeat(url: str, ca_file: Path | None) -> bool:
-    """Whether the server answers its unauthenticated heartbeat (TLS verified as configured)."""
+def _heartbeat(url: str, ca_file: Path | None) -> int | None:
+    """The HTTP status of the server's heartbeat when it answers as a server does (200) or a
+    proxy that wants a token (401, 403); None when nothing reachable answers so (TLS verified
+    as configured)."""
     import httpx
 
     try:
         verify = str(ca_file) if ca_file is not None else True
-        return httpx.get(f"{url.rstrip('/')}/api/v2/heartbeat", timeout=5, verify=verify).is_success
+        status = httpx.get(f"{url.rstrip('/')}/api/v2/heartbeat", timeout=5,
+                           verify=verify).status_code
     except (httpx.HTTPError, OSError, ValueError):
-        return False
+        return None
+    return status if status in (200, 401, 403) else None
 
 
 def mask_url(url: str) -> str:

@@ -499,5 +499,9 @@ def now_iso() -> str:
 
 
 def short_error(exc: Exception, secret: str | None = None) -> str:
-    text = (str(exc).splitlines() or [type(exc).__name__])[0][:200]
+    """The first line of an error, without secret; its type when that line is markup (a
+    proxy's HTML error page) or empty."""
+    text = (str(exc).strip().splitlines() or [""])[0][:200]
+    if not text or text.startswith("<"):
+        text = type(exc).__name__
     return text.replace(secret, "***") if secret else text

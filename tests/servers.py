@@ -58,7 +58,9 @@ def chroma_server(data: Path, port: int | None = None) -> Iterator[str]:
 class AuthProxy:
     """Forwards to a Chroma server, answering 401 unless the bearer token matches; TLS optional."""
 
-    def __init__(self, upstream: str, token: str, cert: tuple[Path, Path] | None = None) -> None:
+    def __init__(self, upstream: str, token: str, cert: tuple[Path, Path] | None = None, *,
+                 everywhere: bool = False, page: bytes = b"") -> None:
+        """everywhere: the heartbeat wants the token too; page: the body of a 401."""
         host, port = upstream.removeprefix("http://").split(":")
         self.seen_tokens: list[str] = []
         proxy = self
@@ -67,10 +69,12 @@ class AuthProxy:
             def _forward(self) -> None:
                 got = self.headers.get("Authorization", "")
                 proxy.seen_tokens.append(got)
-                if self.path != "/api/v2/heartbeat" and got != f"Bearer {token}":
+                open_path = self.path == "/api/v2/heartbeat" and not everywhere
+                if not open_path and got != f"Bearer {token}":
                     self.send_response(401)
-                    self.send_header("Content-Length", "0")
+                    self.send_header("Content-Length", str(len(page)))
                     self.end_headers()
+                    self.wfile.write(page)
                     return
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0) or 0))
                 conn = http.client.HTTPConnection(host, int(port), timeout=30)

@@ -72,6 +72,21 @@ def test_a_wrong_token_is_one_line_that_does_not_print_it(tls_proxy, tmp_path):
     assert "wrong-token" not in message and "\n" not in message
 
 
+def test_a_proxy_that_guards_every_path_refuses_a_wrong_token_as_such(chroma_url, tmp_path):
+    # Seen by an outside probe: "cannot reach the Chroma server at ...: <html>" when an
+    # nginx-style proxy answered 401 with an HTML page, the heartbeat included.
+    page = b"<html>\r\n<head><title>401 Authorization Required</title></head></html>"
+    proxy = AuthProxy(chroma_url, "s3cret-token", everywhere=True, page=page)
+    try:
+        with pytest.raises(StoreError) as caught:
+            open_store(tmp_path, proxy.url, token="wrong-token")
+    finally:
+        proxy.close()
+    message = str(caught.value)
+    assert "refused access" in message and "NEWSBOT_CHROMA_TOKEN" in message
+    assert "<html>" not in message and "wrong-token" not in message
+
+
 def test_a_server_whose_certificate_is_not_trusted_is_refused(tls_proxy, tmp_path):
     proxy, _ = tls_proxy
     with pytest.raises(StoreError, match="cannot reach the Chroma server"):
