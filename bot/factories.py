@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 
 from langchain_core.embeddings import Embeddings
@@ -16,6 +17,8 @@ from bot.settings import Settings
 from index.keyword import KeywordIndex, keyword_folder
 from index.connection import open_store
 from index.store import ChunkStore
+
+log = logging.getLogger(__name__)
 
 EXTRACTIVE = "extractive"
 SMOLLM2 = "smollm2"
@@ -117,7 +120,12 @@ def build_answerer(settings: Settings, *, store: ChunkStore | None = None,
     follow: the answerer serves for a long time (chat, Slack) and keeps up with the store.
     """
     store = store or make_store(settings, must_exist=True)
-    if store.count() == 0:
+    # A replica of a server-mode deployment may start before the writer's first commit: it
+    # serves, abstaining, and follows the store like any other change.
+    if store.count() == 0 and follow and settings.chroma_url:
+        log.warning("the index at %s has no articles yet: answers will come from what the "
+                    "writer adds", store.where)
+    elif store.count() == 0:
         raise IndexMissingError(f"The index at {store.where} is empty. "
                                 "Run `newsbot index seeds/` (or any folder of articles) first.")
     retriever = retriever or HybridRetriever(

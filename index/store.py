@@ -198,6 +198,8 @@ class ChunkStore:
         """
         found = self.get_chunks(ids)
         articles = {m["article_id"] for _, m in found.values()}
+        if not articles:  # nothing found (an empty index, chunks deleted since the search)
+            return {}
         res = self.manifest.get(ids=list(articles), include=["metadatas"])
         live = {i: m.get("version") for i, m in zip(res["ids"], res["metadatas"]) if m.get("live")}
         return {cid: row for cid, row in found.items()

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
-from bot.errors import StoreUnavailableError
+from bot.errors import IndexMissingError, StoreUnavailableError
 from bot.factories import build_answerer, make_store
 from bot.surfaces.repl import Repl
 from bot.settings import Settings
@@ -138,3 +140,20 @@ def test_a_server_that_goes_down_is_one_line_per_question_and_answers_again_afte
     assert not [r for r in caplog.records if r.exc_info]
     with chroma_server(data, port):
         assert "28,500" in answerer.answer(HEADLINE).answer
+
+
+def test_a_replica_started_before_the_first_write_serves_and_follows(chroma_url, embedder,
+                                                                    tmp_path):
+    # Seen by an outside probe: with the README's order (`newsbot watch &`, then the bots), a
+    # replica that came up before the writer's first commit exited ("The index ... is empty").
+    settings = Settings(home=tmp_path / "home", chroma_url=chroma_url, collection="first-write")
+    answerer = build_answerer(settings, embedder=embedder, follow=True)
+    assert answerer.answer(HEADLINE).abstained
+    ingest([SEEDS], make_store(settings), embedder)
+    deadline = time.monotonic() + 10
+    while answerer.answer(HEADLINE).abstained:
+        assert time.monotonic() < deadline, "the first write was not seen within 10 s"
+        time.sleep(0.5)
+    with pytest.raises(IndexMissingError):  # a one-off question still says to index first
+        build_answerer(settings.model_copy(update={"collection": "never-written"}),
+                       embedder=embedder)
