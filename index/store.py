@@ -266,6 +266,21 @@ class ChunkStore:
         if self.lock is None:
             self._put_meta("writer", {"owner": self._lease_owner, "until": time.time() + _LEASE_S})
 
+    def _fence(self) -> None:
+        """Before a write (server mode): stop, with one line, a writer whose lease another has
+        taken while it stalled past it (a pause, an overloaded machine, a batch slower than the
+        lease); else renew the lease. Two writers are then never both writing for longer than
+        one batch."""
+        if self.lock is not None:
+            return
+        lease = self._meta_row("writer")
+        owner = lease.get("owner")
+        if owner not in (None, self._lease_owner) and lease.get("until", 0) > time.time():
+            raise StoreError(f"another writer ({owner}) took over the index at {self.where} "
+                             "while this one was stalled; this one stops (run one "
+                             "`newsbot index`/`watch` per index)")
+        self.renew_lease()
+
     def release_writer(self) -> None:
         """Stop being the writer (the lease row goes; the file lock steps down to reading)."""
         if self.lock is not None:
@@ -294,6 +309,7 @@ class ChunkStore:
         1. mark the new versions pending; 2. write their chunks; 3. commit the manifest rows
         (now they are served); 4. delete the old versions' chunks; 5. clear the marks.
         """
+        self._fence()
         res = self.manifest.get(ids=[a.article_id for a in new], include=["metadatas"])
         old = {i: _row(i, m) for i, m in zip(res["ids"], res["metadatas"])}
         self._put_rows([_pending(a, old.get(a.article_id)) for a in new])
@@ -311,6 +327,7 @@ class ChunkStore:
 
     def remove_articles(self, gone: list[IndexedArticle]) -> None:
         """Delete articles: a tombstone commit (readers learn of it), then their chunks."""
+        self._fence()
         seq = self._next_seq()
         tombstones = [replace(a, live=False, version="", n_chunks=0, seq=seq, stale=a.version,
                               stale_chunks=a.n_chunks) for a in gone]
@@ -361,7 +378,7 @@ class ChunkStore:
             self._seq = max(self.current_seq(), int(self._meta_row("reserved").get("value", 0)))
         self._seq += 1
         self._put_meta("reserved", {"value": self._seq})
-        self.renew_lease()
+        self._fence()
         return self._seq
 
     def _publish(self, seq: int) -> None:

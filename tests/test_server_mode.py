@@ -157,3 +157,19 @@ def test_a_replica_started_before_the_first_write_serves_and_follows(chroma_url,
     with pytest.raises(IndexMissingError):  # a one-off question still says to index first
         build_answerer(settings.model_copy(update={"collection": "never-written"}),
                        embedder=embedder)
+
+
+def test_a_writer_whose_lease_was_taken_while_it_stalled_stops_before_writing(chroma_url,
+                                                                              tmp_path):
+    # Seen by an outside probe: a writer stopped (SIGSTOP) past its lease, a second writer
+    # was let in, and the first then went on writing 40 updates beside it.
+    settings = Settings(home=tmp_path, chroma_url=chroma_url, collection="fenced")
+    first, second = make_store(settings), make_store(settings)
+    first.claim_writer()
+    first.meta.upsert(ids=["writer"], embeddings=[[1.0, 0.0]],  # the stall outlived the lease
+                      metadatas=[{"owner": first._lease_owner, "until": time.time() - 1}])
+    second.claim_writer()
+    with pytest.raises(StoreError, match="took over the index .* this one stops"):
+        first.remove_articles([])
+    second.release_writer()
+    first.remove_articles([])  # the lease is free again: the first may write once more
