@@ -14,7 +14,7 @@ import re
 
 from langchain_core.documents import Document
 
-from bot.answering.spans import clean, country_of, is_place_of
+from bot.answering.spans import countries_named
 from bot.answering.terms import numbers, numbers_with_text
 
 # A question about what did not happen (_NEGATED) is answered only by a sentence that says
@@ -54,17 +54,6 @@ _ROUNDUP = re.compile(r"\b\d+\s+things\s+(?:to know|you need to know|to watch)\b
                       r"digest|roundup|round-up|newsletter|headlines)\b|\btop (?:news )?stories\b|"
                       r"\bnews in review\b", re.I)
 
-
-# A run of capitalised words, where a country's name or nationality word may stand.
-_CAPITALISED = re.compile(r"[A-Z][\w.’'-]*(?:\s+(?:of\s+|and\s+|the\s+)?[A-Z][\w.’'-]*){0,3}")
-# The United States is left out: news names it in too many ways ("US troops", "American
-# soldiers", "Washington") for a report's silence about it to mean anything.
-_HOME = {"us", "u.s.", "usa", "u.s.a.", "america", "united states", "united states of america"}
-# One country, several names in the news: each is looked for as the first.
-_SAME_COUNTRY = {"uk": "united kingdom", "u.k.": "united kingdom", "britain": "united kingdom",
-                 "great britain": "united kingdom", "holland": "netherlands",
-                 "the netherlands": "netherlands", "burma": "myanmar", "czech republic": "czechia",
-                 "ivory coast": "côte d’ivoire", "vatican": "vatican city"}
 
 
 def says_nothing_of_it(question: str, firsts: list[str]) -> bool:
@@ -136,21 +125,3 @@ def unnamed_country(question: str, quoted: list[Document]) -> str | None:
     lowered = text.lower()
     return next((written for country, written in asked.items()
                  if country not in told and country not in lowered), None)
-
-
-def countries_named(text: str) -> dict[str, str]:
-    """The countries text names (by CLDR's English names, the short forms news uses, or a
-    nationality word), the United States aside: lower-cased name -> its name as written
-    ("Japanese" -> "Japan")."""
-    found: dict[str, str] = {}
-    for run in _CAPITALISED.finditer(text):
-        words = run.group().split()
-        for n in range(len(words), 0, -1):
-            for i in range(len(words) - n + 1):
-                written = clean(" ".join(words[i:i + n]))
-                name = (written if is_place_of(written, "country") else
-                        country_of(written) or "" if n == 1 else "")
-                key = _SAME_COUNTRY.get(name.lower(), name.lower())
-                if name and key not in _HOME:
-                    found.setdefault(key, name)
-    return found

@@ -88,6 +88,15 @@ _COUNTRY_ALIASES = {"us", "u.s.", "usa", "u.s.a.", "america", "uk", "u.k.", "bri
                     "czech republic", "ivory coast", "burma", "holland", "palestine", "vatican",
                     "congo", "gambia"}
 
+# The United States is left out: news names it in too many ways ("US troops", "American
+# soldiers", "Washington") for a report's silence about it to mean anything.
+_HOME = {"us", "u.s.", "usa", "u.s.a.", "america", "united states", "united states of america"}
+# One country, several names in the news: each is looked for as the first.
+_SAME_COUNTRY = {"uk": "united kingdom", "u.k.": "united kingdom", "britain": "united kingdom",
+                 "great britain": "united kingdom", "holland": "netherlands",
+                 "the netherlands": "netherlands", "burma": "myanmar", "czech republic": "czechia",
+                 "ivory coast": "côte d’ivoire", "vatican": "vatican city"}
+
 
 @functools.cache
 def _territories() -> tuple[str, ...]:
@@ -268,3 +277,21 @@ def with_last_dot(stripped: str, whole: str) -> str:
     """stripped, with the dot that whole ends an initialism with: "U.S" -> "U.S."."""
     last = f"{stripped}.".rsplit(" ", 1)[-1]
     return f"{stripped}." if INITIALISM.fullmatch(last) and f"{stripped}." in whole else stripped
+
+
+def countries_named(text: str) -> dict[str, str]:
+    """The countries text names (by CLDR's English names, the short forms news uses, or a
+    nationality word), the United States aside: lower-cased name -> its name as written
+    ("Japanese" -> "Japan")."""
+    found: dict[str, str] = {}
+    for run in PROPER.finditer(text):
+        words = run.group().split()
+        for n in range(len(words), 0, -1):
+            for i in range(len(words) - n + 1):
+                written = clean(" ".join(words[i:i + n]))
+                name = (written if is_place_of(written, "country") else
+                        country_of(written) or "" if n == 1 else "")
+                key = _SAME_COUNTRY.get(name.lower(), name.lower())
+                if name and key not in _HOME:
+                    found.setdefault(key, name)
+    return found
