@@ -7,7 +7,11 @@ pushes events_api envelopes, and every envelope must come back acknowledged by i
 from __future__ import annotations
 
 import json
+import os
 import queue
+import signal
+import subprocess
+import sys
 import threading
 
 import pytest
@@ -16,8 +20,8 @@ from websockets.sync.server import serve
 
 from bot.settings import Settings
 from bot.surfaces.slack.app import build_app, connect_socket_mode
-from tests.conftest import HEADLINE
-from tests.fake_slack import (APP_TOKEN, FakeSlack, event_callback, mention, new_id,
+from tests.conftest import HEADLINE, ROOT
+from tests.fake_slack import (APP_TOKEN, BOT_TOKEN, FakeSlack, event_callback, mention, new_id,
                               slack_settings)
 
 
@@ -100,3 +104,33 @@ def test_socket_mode_acks_each_envelope_and_answers_a_mention_once(fake, tmp_pat
     assert fake.calls_to("apps.connections.open")
     assert post.body["thread_ts"] == event["ts"] and "28,500" in post.body["text"]
     assert len(fake.calls_to("chat.postMessage", channel=channel)) == 1
+
+
+def test_a_socket_mode_process_told_to_stop_answers_what_it_acknowledged(fake, seed_home,
+                                                                        tmp_path):
+    # SIGTERM (a deploy) while acknowledged questions wait in the pool: they are answered, the
+    # connection closed, exit 0 (a real `newsbot slack` over Socket Mode).
+    server = SocketModeServer()
+    fake.wss_url = server.url
+    env = {**os.environ, "NEWSBOT_HOME": str(seed_home), "SLACK_BOT_TOKEN": BOT_TOKEN,
+           "SLACK_APP_TOKEN": APP_TOKEN, "SLACK_API_URL": fake.api_url, "HF_HUB_OFFLINE": "1",
+           "NEWSBOT_SLACK_STATE": str(tmp_path / "state.sqlite"), "NEWSBOT_SLACK_WORKERS": "1"}
+    env.pop("SLACK_SIGNING_SECRET", None)
+    proc = subprocess.Popen([sys.executable, "-m", "bot", "slack"], env=env, cwd=ROOT,
+                            stderr=subprocess.PIPE, text=True)
+    channels = [new_id("C") for _ in range(6)]
+    try:
+        assert "over Socket Mode" in proc.stderr.readline()
+        envelopes = [envelope(event_callback(mention(c, HEADLINE))) for c in channels]
+        for each in envelopes:
+            server.push(each)
+        acked = {server.next_received()["envelope_id"] for _ in envelopes}
+        assert acked == {e["envelope_id"] for e in envelopes}
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+        server.close()
+    assert proc.returncode == 0 and "Traceback" not in err, err
+    for channel in channels:
+        assert len(fake.calls_to("chat.postMessage", channel=channel)) == 1
