@@ -94,6 +94,13 @@ def chunk_ids(article_id: str, version: str, n: int) -> list[str]:
     return [f"{article_id}@{version}#{i}" for i in range(n)]
 
 
+def _chunk_place(chunk_id: str) -> tuple[str, str, int]:
+    """(article id, version, place) of a chunk id "<article>@<version>#<n>"."""
+    rest, _, place = chunk_id.rpartition("#")
+    article, _, version = rest.rpartition("@")
+    return article, version, int(place) if place.isdigit() else 0
+
+
 def pack_vectors(vectors: np.ndarray) -> str:
     """Unit vectors as int8, base64: how a chunk's sentence vectors ride in its metadata."""
     return base64.b64encode(np.round(np.clip(vectors, -1, 1) * 127).astype(np.int8)).decode()
@@ -195,15 +202,31 @@ class ChunkStore:
         """Like get_chunks, but only chunks of the version each article's manifest row names.
 
         Checked per call, so a reader never serves a replaced version or two versions at once.
+        An id of a version replaced since the search (a reader's keyword index lags a commit by
+        up to its sync interval) gets the live version's chunk at the same place (or its last),
+        so an edited article is never missing between its two versions.
         """
-        found = self.get_chunks(ids)
-        articles = {m["article_id"] for _, m in found.values()}
-        if not articles:  # nothing found (an empty index, chunks deleted since the search)
+        named = {cid: _chunk_place(cid) for cid in ids}
+        articles = {article for article, _, _ in named.values()}
+        if not articles:
             return {}
+        found = self.get_chunks(ids)
         res = self.manifest.get(ids=list(articles), include=["metadatas"])
-        live = {i: m.get("version") for i, m in zip(res["ids"], res["metadatas"]) if m.get("live")}
-        return {cid: row for cid, row in found.items()
-                if live.get(row[1]["article_id"]) == row[1].get("version")}
+        live = {i: m for i, m in zip(res["ids"], res["metadatas"]) if m.get("live")}
+        current, stand_ins = {}, {}
+        for cid, (article, version, place) in named.items():
+            now = live.get(article)
+            if now is None:
+                continue  # deleted, or never committed
+            if now.get("version") == version:
+                if cid in found:
+                    current[cid] = found[cid]
+            elif now.get("n_chunks", 0) > 0:
+                place = min(place, now["n_chunks"] - 1)
+                stand_ins[cid] = chunk_ids(article, now["version"], place + 1)[-1]
+        fresh = self.get_chunks(list(set(stand_ins.values()))) if stand_ins else {}
+        current |= {cid: fresh[new] for cid, new in stand_ins.items() if new in fresh}
+        return current
 
     def query_ids(self, embedding: Sequence[float], k: int) -> list[tuple[str, float]]:
         """(chunk id, cosine similarity) of the k nearest chunk rows; k must not exceed count()."""

@@ -184,3 +184,23 @@ def test_writing_a_few_articles_reads_only_their_manifest_rows(store, fake_embed
     report = write_articles([news(60), news(3, " It adjourned.")], store, fake_embedder)
     assert (report.new, report.updated) == (["n60"], ["n3"])
     assert sum(read) <= 10  # a watcher's poll must not read the whole archive's manifest
+
+
+def test_a_search_hit_on_a_replaced_version_gets_the_live_version_in_its_place(tmp_path, store,
+                                                                             fake_embedder):
+    # Seen by an outside probe: while a reader's keyword index still held the old version's
+    # chunk ids, the edited article was missing for about a second and a neighbouring report
+    # answered instead. The old ids now bring the new version's text, never the old one's.
+    docs = tmp_path / "docs"
+    path = _write(docs, "a.txt", " ".join(f"Old sentence {i} of the story." for i in range(300)))
+    ingest([docs], store, fake_embedder)
+    old_ids = store.articles()["a"].chunk_ids
+    path.write_text(" ".join(f"New sentence {i} of the story." for i in range(100)))
+    ingest([docs], store, fake_embedder)
+    new_ids = store.articles()["a"].chunk_ids
+    assert len(old_ids) > len(new_ids) > 1
+    got = store.current_chunks(old_ids)
+    assert set(got) == set(old_ids)
+    assert all(text.startswith("New sentence") for text, _ in got.values())
+    assert got[old_ids[0]][0] == store.get_chunks([new_ids[0]])[new_ids[0]][0]
+    assert got[old_ids[-1]][0] == store.get_chunks([new_ids[-1]])[new_ids[-1]][0]
