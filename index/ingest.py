@@ -112,6 +112,8 @@ def write_articles(articles: list[Article], store: ChunkStore, embedder: Embeddi
         # Only these articles' rows: a watcher's cost per poll must not grow with the archive.
         indexed = store.articles_of([a.id for a in articles])
         _write(_plan(iter(articles), indexed, report), store, embedder, report, stories)
+        if report.new or report.updated:  # `status` says when the index was last written
+            store.set_info({**store.info(), "last_ingest": now_iso()})
     return report
 
 

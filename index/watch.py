@@ -111,7 +111,7 @@ def poll(source: Source, store: ChunkStore, embedder: Embeddings, *, fetcher: Fe
     if outcome.interrupted:
         return outcome
     ledger.record_poll(source.url, started, error=outcome.error,
-                       articles=outcome.new + outcome.updated)
+                       articles=outcome.new)  # an updated article was counted when it was new
     return outcome
 
 

@@ -16,6 +16,8 @@ from bot.measurement.newsroom import (Resource, Site, article_page, atom_feed, n
 from index.fetch import FetchError, FetchPolicy, Fetcher
 from index.ledger import open_ledger
 from index.stories import open_stories
+from index.sources import Source
+from index.watch import poll
 from index.web import index_source
 from tests.conftest import ROOT
 
@@ -79,6 +81,22 @@ def test_a_changed_entry_is_the_only_article_fetched_again(site, live):
     assert (report.new, report.updated, report.unchanged) == (0, 1, 3)
     assert site.requests_to() == [("/feed.xml", 200), (f"/news/{recs[2]['id']}", 200)]
 
+
+
+def test_a_source_counts_each_article_once_however_often_it_is_updated(site, live):
+    # Seen by an outside probe: a feed of 12 articles was said to have given 76 (each update
+    # was counted again).
+    recs = records(4)
+    site.routes["/feed.xml"] = xml(rss_feed("Times", publish(site, recs)))
+    source, stop = Source(site.url("/feed.xml")), threading.Event()
+    options = dict(fetcher=live["fetcher"], ledger=live["ledger"], stories=live["stories"],
+                   stop=stop)
+    poll(source, live["store"], live["embedder"], **options)
+    recs[2] = {**recs[2], "title": recs[2]["title"] + " (updated)",
+               "text": recs[2]["text"] + "\nA new paragraph was added later on."}
+    site.routes["/feed.xml"] = xml(rss_feed("Times", publish(site, recs)))
+    assert poll(source, live["store"], live["embedder"], **options).updated == 1
+    assert live["ledger"].source(site.url("/feed.xml")).articles == 4
 
 def test_atom_feeds_and_news_sitemaps_give_dated_articles_with_their_outlet(site, live):
     recs = records(4)

@@ -200,3 +200,5 @@ def test_watch_command_indexes_new_items_and_stops_cleanly_on_sigterm(tmp_path, 
     assert proc.returncode == 0 and rest.strip().endswith("stopped") and "Traceback" not in err
     status = run_cli("status", home=home)
     assert f"{site.url('/feed.xml')} · 2 articles · last success 20" in status.stdout
+    # an index only `watch` wrote was said to be last written "never" (an outside probe)
+    assert "never" not in status.stdout.split("last ingest", 1)[1].splitlines()[0]
