@@ -36,6 +36,9 @@ def open_store(home: Path, chroma_url: str | None = None, name: str = DEFAULT_CO
                                          ssl=parsed.scheme == "https", settings=settings)
             client.list_collections(limit=1)
         except Exception as exc:
+            tls = _tls_problem(exc)
+            if tls is not None:
+                raise StoreError(f"the Chroma server at {shown}: {tls}") from exc
             # The client's own errors don't say whether the server was reached: ask its
             # heartbeat, which needs no token (a proxy may ask one even there: 401 or 403).
             if _heartbeat(chroma_url, ca_file) is not None:
@@ -72,9 +75,26 @@ def _auth(token: str | None, ca_file: Path | None) -> dict:
                     "chroma_client_auth_credentials": token}
     if ca_file is not None:
         if not ca_file.is_file():
-            raise StoreError(f"NEWSBOT_CHROMA_CA: no such file: {ca_file}")
+            what = "a folder, not a file" if ca_file.is_dir() else "no such file"
+            raise StoreError(f"NEWSBOT_CHROMA_CA: {what}: {ca_file}")
         options["chroma_server_ssl_verify"] = str(ca_file)
     return options
+
+
+def _tls_problem(exc: BaseException) -> str | None:
+    """What went wrong with TLS, where the errors behind exc say (Chroma's own only says it
+    "could not connect ... are you sure it is running?"); None for other failures."""
+    import ssl
+
+    seen = 0
+    while exc is not None and seen < 10:
+        if isinstance(exc, ssl.SSLCertVerificationError):
+            return (f"its TLS certificate is not trusted ({exc.verify_message}): set "
+                    "NEWSBOT_CHROMA_CA to the certificate of the CA that signed it")
+        if isinstance(exc, ssl.SSLError) and exc.library in ("X509", "PEM"):
+            return f"NEWSBOT_CHROMA_CA is not a PEM certificate file ({exc.reason})"
+        exc, seen = exc.__cause__ or exc.__context__, seen + 1
+    return None
 
 
 def _heartbeat(url: str, ca_file: Path | None) -> int | None:

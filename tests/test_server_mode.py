@@ -90,9 +90,17 @@ def test_a_proxy_that_guards_every_path_refuses_a_wrong_token_as_such(chroma_url
 
 
 def test_a_server_whose_certificate_is_not_trusted_is_refused(tls_proxy, tmp_path):
+    # An outside probe: a certificate problem read "cannot reach ...: Could not connect to a
+    # Chroma server. Are you sure it is running?", which sends the operator the wrong way.
     proxy, _ = tls_proxy
-    with pytest.raises(StoreError, match="cannot reach the Chroma server"):
+    with pytest.raises(StoreError, match="certificate is not trusted .*NEWSBOT_CHROMA_CA"):
         open_store(tmp_path, proxy.url, token="s3cret-token")  # no CA: the system's don't know it
+    garbage = tmp_path / "ca.pem"
+    garbage.write_text("not a certificate")
+    with pytest.raises(StoreError, match="NEWSBOT_CHROMA_CA is not a PEM certificate file"):
+        open_store(tmp_path, proxy.url, token="s3cret-token", ca_file=garbage)
+    with pytest.raises(StoreError, match="NEWSBOT_CHROMA_CA: a folder, not a file"):
+        open_store(tmp_path, proxy.url, token="s3cret-token", ca_file=tmp_path)
 
 
 def test_credentials_in_the_url_are_refused_and_never_shown(tmp_path):
