@@ -92,9 +92,31 @@ def test_bad_question_files_get_clear_errors(tmp_path):
     with pytest.raises(UsageError, match="no such questions file"):
         load_questions(tmp_path / "missing.jsonl")
     bad = tmp_path / "bad.jsonl"
-    bad.write_text(json.dumps({"id": "1", "question": "ok?"}) + "\n{oops\n")
+    bad.write_text(json.dumps({"id": "1", "question": "ok?", "answers": []}) + "\n{oops\n")
     with pytest.raises(UsageError, match="line 2"):
         load_questions(bad)
+
+
+@pytest.mark.parametrize("row, says", [
+    ({"id": "1", "question": "ok?"}, "line 1: answers: Field required"),  # was: unanswerable
+    ({"id": "1", "question": "ok?", "answers": [" "]}, "line 1: answers.0: String should"),
+    ({"id": "1", "question": "ok?", "answers": [], "question_date": "soon"}, "line 1: question_date"),
+    ({"id": "1", "question": "", "answers": []}, "line 1: question: String should"),
+    ({"question": "ok?", "answers": []}, "line 1: id: Field required"),
+])
+def test_a_question_line_that_would_skew_the_scores_is_refused_by_file_line_and_field(
+        tmp_path, row, says):
+    # Seen by an outside probe: each of these was scored (a missing "answers" as unanswerable,
+    # a bad date changed the answer), or stopped the run after indexing with no line named.
+    bad = tmp_path / "q.jsonl"
+    bad.write_text(json.dumps(row) + "\n")
+    with pytest.raises(UsageError, match=f"{bad} {says}"):
+        load_questions(bad)
+    twice = tmp_path / "twice.jsonl"
+    one = {"id": "1", "question": "ok?", "answers": []}
+    twice.write_text(json.dumps(one) + "\n" + json.dumps(one) + "\n")
+    with pytest.raises(UsageError, match="line 2: id '1' is used twice"):
+        load_questions(twice)
 
 
 def test_short_answer_metrics_follow_squad_and_fall_back_to_the_answer_text():

@@ -38,9 +38,11 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
+from typing import Annotated
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field, StringConstraints, ValidationError, field_validator
 
 from bot.answering.answer import Answer
 from bot.answering.citations import MARKER
@@ -62,11 +64,20 @@ _ARTICLES = re.compile(r"\b(a|an|the)\b")
 class EvalQuestion(BaseModel):
     """One question of an eval set; only question and question_date may reach the bot."""
 
-    id: str
-    question: str
-    answers: list[str] = Field(default_factory=list)
+    id: str = Field(min_length=1)
+    question: str = Field(min_length=1)
+    # Required: [] says the corpus does not answer it; a file that leaves it out says nothing.
+    answers: list[Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]]
     gold_doc_ids: list[str] = Field(default_factory=list)
     question_date: str | None = None
+
+    @field_validator("question_date")
+    @classmethod
+    def _iso_date(cls, value: str | None) -> str | None:
+        """A date the bot can be given as the day it is asked (YYYY-MM-DD)."""
+        if value is not None:
+            date.fromisoformat(value)  # a ValueError becomes the line's one-line error
+        return value
 
 
 @dataclass
@@ -112,7 +123,7 @@ def load_questions(path: Path) -> list[EvalQuestion]:
     """Questions from a JSONL file, or a UsageError naming the bad line."""
     if not path.is_file():
         raise UsageError(f"no such questions file: {path}")
-    questions = []
+    questions, seen = [], set()
     for lineno, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
         if not line.strip():
             continue
@@ -120,7 +131,11 @@ def load_questions(path: Path) -> list[EvalQuestion]:
             questions.append(EvalQuestion.model_validate_json(line))
         except ValidationError as exc:
             problem = exc.errors()[0]
-            raise UsageError(f"{path} line {lineno}: {problem['msg']}") from exc
+            field = ".".join(map(str, problem["loc"])) or "line"
+            raise UsageError(f"{path} line {lineno}: {field}: {problem['msg']}") from exc
+        if questions[-1].id in seen:
+            raise UsageError(f"{path} line {lineno}: id {questions[-1].id!r} is used twice")
+        seen.add(questions[-1].id)
     if not questions:
         raise UsageError(f"{path} holds no questions")
     return questions
