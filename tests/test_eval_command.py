@@ -148,3 +148,28 @@ def test_a_replies_path_that_cannot_hold_a_file_is_a_one_line_error(tmp_path, ca
     err = capsys.readouterr().err
     assert err.startswith(f"newsbot: --replies {tmp_path}: not a replies file")
     assert len(err.splitlines()) == 1 and "Traceback" not in err
+
+
+@pytest.mark.parametrize("argv", [
+    ["eval", "--corpus", "c.jsonl", "--questions", "q.jsonl", "--limit", "0"],
+    ["eval", "--corpus", "c.jsonl", "--questions", "q.jsonl", "--limit", "-1"],
+    ["bench", "--ingest-limit", "0"],  # was a ZeroDivisionError
+    ["bench", "--scale", "0"],
+    ["bench", "--memory", "-3"],
+])
+def test_counts_below_one_are_refused_in_one_line(capsys, argv):
+    # Seen by an outside probe: each ran (a negative limit dropped the last question, a zero
+    # scale built 225 chunks) or ended in "unexpected error".
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert "is not a whole number of at least 1" in err and err.count("\n") == 1
+
+
+def test_an_out_path_that_is_a_file_is_refused_before_the_run(tmp_path, capsys):
+    taken = tmp_path / "taken"
+    taken.write_text("")
+    questions = tmp_path / "q.jsonl"
+    questions.write_text('{"id": "1", "question": "ok?", "answers": []}\n')
+    code = main(["eval", "--corpus", str(tmp_path / "c.jsonl"), "--questions", str(questions),
+                 "--out", str(taken)])
+    assert code == 2 and "--out" in capsys.readouterr().err

@@ -44,6 +44,17 @@ def main(argv: list[str] | None = None) -> int:
         return report_error(exc, args.verbose)
 
 
+def positive(text: str) -> int:
+    """An argparse type: a whole number of at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of at least 1")
+    return value
+
+
 class OneLineParser(argparse.ArgumentParser):
     """argparse, but a bad command line gets one line (and --help), like every other error."""
 
@@ -95,7 +106,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--baseline", action="store_true", help="also run the naive tutorial pipeline")
     p.add_argument("--out", type=Path, help="write per-question results (JSONL) here")
-    p.add_argument("--limit", type=int, help="only the first N questions")
+    p.add_argument("--limit", type=positive, help="only the first N questions")
     p.add_argument("--holdout-gold", action="store_true",
                    help="ask each answerable question with the articles that report its answer "
                         "out of reach; abstaining is right (abstain_accuracy)")
@@ -112,15 +123,15 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("bench", help="speed figures against baselines measured in the same run")
     p.add_argument("--corpus", type=Path, default=shared / "articles.jsonl")
     p.add_argument("--questions", type=Path, default=shared / "questions-dev.jsonl")
-    p.add_argument("--ingest-limit", type=int, default=100, metavar="N",
+    p.add_argument("--ingest-limit", type=positive, default=100, metavar="N",
                    help="articles used for the ingest-throughput figure (default 100)")
-    p.add_argument("--scale", type=int, nargs="+", metavar="N",
+    p.add_argument("--scale", type=positive, nargs="+", metavar="N",
                    help="instead: synthetic indexes of N chunks, embedded and on a chroma run "
                         "server (start-up, RSS, warm latency, freshness)")
     p.add_argument("--mode", choices=["embedded", "server"], action="append", dest="modes",
                    help="with --scale, --memory or --soak: only this mode (repeatable; default "
                         "both)")
-    p.add_argument("--memory", type=int, nargs="*", metavar="N", help=(
+    p.add_argument("--memory", type=positive, nargs="*", metavar="N", help=(
         "instead: peak RSS of `newsbot index` over N synthetic articles (default 1000 10000), "
         "embedded and on a chroma run server"))
     p.add_argument("--soak", type=float, metavar="SECONDS", help=(
@@ -269,6 +280,12 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     from bot.surfaces.progress import console, stage_progress
     from bot.surfaces.render import metrics_table
 
+    if args.out is not None:  # found out now, not after the whole run
+        try:
+            args.out.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise UsageError(f"--out {args.out}: cannot make a folder there "
+                             f"({exc.strerror or type(exc).__name__})") from exc
     if args.replies:
         from bot.measurement.reply_cache import use_reply_cache
 
