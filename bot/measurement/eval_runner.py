@@ -133,6 +133,10 @@ def prepare_index(settings: Settings, corpus: Path, embedder: Embeddings,
                         stories=StoryBook(settings.home / f"{name}.stories.sqlite"))
         log.info("eval corpus indexed: %d articles, %d chunks in %.1f s",
                  len(report.new) + len(report.updated), report.chunks_written, report.seconds)
+        if report.skipped:  # scores over part of a corpus would pass for scores over all of it
+            where, why = report.skipped[0]
+            raise UsageError(f"{corpus}: {len(report.skipped)} record(s) could not be read "
+                             f"(the first: {where}: {why}); fix the corpus and run again")
         store.set_info({**store.info(), "corpus_hash": digest})
     return store
 
