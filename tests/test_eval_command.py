@@ -185,3 +185,11 @@ def test_a_corpus_with_a_record_that_cannot_be_read_is_refused(tmp_path, monkeyp
     assert main(["eval", "--corpus", str(corpus), "--questions", str(questions)]) == 2
     err = capsys.readouterr().err
     assert "1 record(s) could not be read" in err and err.count("\n") == 1
+
+
+def test_bench_without_its_corpus_is_one_line(tmp_path, capsys):
+    # Seen by an outside probe: "unexpected error: FileNotFoundError" from --memory and --soak.
+    for mode in (["--memory", "5"], ["--soak", "1"], []):
+        assert main(["bench", *mode, "--corpus", str(tmp_path / "nope.jsonl")]) == 2
+        err = capsys.readouterr().err
+        assert "no such corpus file" in err and err.count("\n") == 1

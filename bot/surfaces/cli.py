@@ -319,6 +319,11 @@ def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
     """newsbot bench [--corpus F] [--questions F] [--ingest-limit N] [--json]"""
     from bot.surfaces.progress import console
 
+    asks = args.scale or not (args.memory is not None or args.soak or args.live)
+    needed = [("--corpus", args.corpus)] + ([("--questions", args.questions)] if asks else [])
+    for flag, path in needed:
+        if not path.is_file():  # the defaults lie in ../shared/eval, beside a checkout
+            raise UsageError(f"no such {flag.removeprefix('--')} file: {path} (give {flag})")
     if args.scale or args.memory is not None or args.soak:
         from bot.measurement.bench_memory import bench_memory
         from bot.measurement.bench_scale import MODES, bench_scale
