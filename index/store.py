@@ -224,8 +224,10 @@ class ChunkStore:
             elif now.get("n_chunks", 0) > 0:
                 place = min(place, now["n_chunks"] - 1)
                 stand_ins[cid] = chunk_ids(article, now["version"], place + 1)[-1]
-        fresh = self.get_chunks(list(set(stand_ins.values()))) if stand_ins else {}
-        current |= {cid: fresh[new] for cid, new in stand_ins.items() if new in fresh}
+        # one stand-in per live chunk, and none for a chunk the search found itself
+        stand_ins = {new: cid for cid, new in reversed(stand_ins.items()) if new not in named}
+        fresh = self.get_chunks(list(stand_ins)) if stand_ins else {}
+        current |= {cid: fresh[new] for new, cid in stand_ins.items() if new in fresh}
         return current
 
     def query_ids(self, embedding: Sequence[float], k: int) -> list[tuple[str, float]]:
