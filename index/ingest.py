@@ -18,7 +18,8 @@ from index.articles import Article, LoadError, Loaded, iter_files, load_file
 from index.limits import DEFAULT_LIMITS, LoadLimits
 from index.chunking import Chunk, Sentence, index_hash, split_article, split_sentences, version_of
 from index.heap import release_free_memory
-from index.store import ChunkStore, IndexedArticle, now_iso, pack_vectors
+from index.manifest import IndexedArticle
+from index.store import ChunkStore, now_iso, pack_vectors
 from index.stories import StoryBook
 
 log = logging.getLogger(__name__)

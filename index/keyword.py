@@ -21,7 +21,8 @@ from pathlib import Path
 
 from index.heap import release_free_memory
 from index.locking import one_per_folder
-from index.store import ChunkStore, IndexedArticle
+from index.manifest import IndexedArticle
+from index.store import ChunkStore
 
 log = logging.getLogger(__name__)
 SYNC_STATE = "newsbot-sync.json"

@@ -29,8 +29,9 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from index import faults
+from index import faults, manifest
 from index.locking import IndexLock, LockError
+from index.manifest import IndexedArticle, chunk_ids
 
 DEFAULT_COLLECTION = "newsbot"
 SCHEMA = "v2"
@@ -50,35 +51,6 @@ class StoreError(Exception):
     """The index cannot be opened or used; the message says why, in one line."""
 
 
-@dataclass(frozen=True)
-class IndexedArticle:
-    """One manifest row: the article's committed version and what a crash may have left behind."""
-
-    article_id: str
-    content_hash: str
-    origin: str
-    version: str = ""
-    n_chunks: int = 0
-    date: str = ""
-    n_sentences: int = 0
-    seq: int = 0
-    live: bool = True
-    pending: str = ""        # a version being written: its chunks may exist, unserved
-    pending_chunks: int = 0
-    stale: str = ""          # a replaced version whose chunks may not all be deleted yet
-    stale_chunks: int = 0
-
-    @property
-    def chunk_ids(self) -> list[str]:
-        """The ids of the committed version's chunks."""
-        return chunk_ids(self.article_id, self.version, self.n_chunks) if self.live else []
-
-    @property
-    def dirty(self) -> bool:
-        """Whether a write of this article was left unfinished."""
-        return bool(self.pending or self.stale)
-
-
 @dataclass
 class Hit:
     """One chunk returned by a query, with its cosine similarity to the query."""
@@ -87,18 +59,6 @@ class Hit:
     text: str
     metadata: dict
     score: float
-
-
-def chunk_ids(article_id: str, version: str, n: int) -> list[str]:
-    """The ids of one version of an article's chunks."""
-    return [f"{article_id}@{version}#{i}" for i in range(n)]
-
-
-def _chunk_place(chunk_id: str) -> tuple[str, str, int]:
-    """(article id, version, place) of a chunk id "<article>@<version>#<n>"."""
-    rest, _, place = chunk_id.rpartition("#")
-    article, _, version = rest.rpartition("@")
-    return article, version, int(place) if place.isdigit() else 0
 
 
 def pack_vectors(vectors: np.ndarray) -> str:
@@ -161,7 +121,7 @@ class ChunkStore:
         ids = list(dict.fromkeys(article_ids))
         for start in range(0, len(ids), _PAGE):
             res = self.manifest.get(ids=ids[start:start + _PAGE], include=["metadatas"])
-            rows = (_row(i, m) for i, m in zip(res["ids"], res["metadatas"]))
+            rows = (manifest.row(i, m) for i, m in zip(res["ids"], res["metadatas"]))
             found.update((row.article_id, row) for row in rows if row.live)
         return found
 
@@ -173,7 +133,7 @@ class ChunkStore:
         """
         res = self.manifest.get(where={"$and": [{"seq": {"$gt": seq}}, {"seq": {"$lte": upto}}]},
                                 include=["metadatas"])
-        return sorted((_row(i, m) for i, m in zip(res["ids"], res["metadatas"])),
+        return sorted((manifest.row(i, m) for i, m in zip(res["ids"], res["metadatas"])),
                       key=lambda r: r.seq)
 
     def current_seq(self) -> int:
@@ -206,7 +166,7 @@ class ChunkStore:
         up to its sync interval) gets the live version's chunk at the same place (or its last),
         so an edited article is never missing between its two versions.
         """
-        named = {cid: _chunk_place(cid) for cid in ids}
+        named = {cid: manifest.chunk_place(cid) for cid in ids}
         articles = {article for article, _, _ in named.values()}
         if not articles:
             return {}
@@ -320,7 +280,7 @@ class ChunkStore:
             self._publish(reserved)
         dirty = self._rows(where={"$or": [{"pending": {"$ne": ""}}, {"stale": {"$ne": ""}}]})
         for row in dirty:
-            self._delete_chunks(_leftovers(row))
+            self._delete_chunks(manifest.leftovers(row))
             if row.live or row.seq:
                 self._put_rows([replace(row, pending="", pending_chunks=0, stale="", stale_chunks=0)])
             else:
@@ -336,15 +296,15 @@ class ChunkStore:
         """
         self._fence()
         res = self.manifest.get(ids=[a.article_id for a in new], include=["metadatas"])
-        old = {i: _row(i, m) for i, m in zip(res["ids"], res["metadatas"])}
-        self._put_rows([_pending(a, old.get(a.article_id)) for a in new])
+        old = {i: manifest.row(i, m) for i, m in zip(res["ids"], res["metadatas"])}
+        self._put_rows([manifest.pending(a, old.get(a.article_id)) for a in new])
         faults.point("after-pending")
         # Added, not upserted: a version's chunk ids are new (the version is a hash of the
         # article, and repair deleted what a killed writer left of it), and Chroma re-applies a
         # log tail of added rows far faster than one of upserted rows (see _SYNC_THRESHOLD).
         self._write_chunks(self.collection.add, ids, texts, metadatas, embeddings)
         seq = self._next_seq()
-        committed = [_committed(a, old.get(a.article_id), seq) for a in new]
+        committed = [manifest.committed(a, old.get(a.article_id), seq) for a in new]
         self._put_rows(committed)
         faults.point("after-commit")
         self._publish(seq)
@@ -391,7 +351,7 @@ class ChunkStore:
 
     def _finish(self, rows: list[IndexedArticle]) -> None:
         for row in rows:
-            self._delete_chunks(_leftovers(row))
+            self._delete_chunks(manifest.leftovers(row))
         faults.point("after-delete")
         self._put_rows([replace(r, pending="", pending_chunks=0, stale="", stale_chunks=0)
                         for r in rows if r.dirty])
@@ -415,15 +375,15 @@ class ChunkStore:
             res = self.manifest.get(where=where, include=["metadatas"], limit=_PAGE, offset=offset)
             if not res["ids"]:
                 return rows
-            rows += [_row(i, m) for i, m in zip(res["ids"], res["metadatas"])]
+            rows += [manifest.row(i, m) for i, m in zip(res["ids"], res["metadatas"])]
             offset += len(res["ids"])
 
     def _put_rows(self, rows: list[IndexedArticle]) -> None:
         for i in range(0, len(rows), _WRITE_BATCH):
             batch = rows[i:i + _WRITE_BATCH]
             self.manifest.upsert(ids=[r.article_id for r in batch],
-                                 metadatas=[_row_meta(r) for r in batch],
-                                 embeddings=[_point(r.article_id) for r in batch])
+                                 metadatas=[manifest.row_meta(r) for r in batch],
+                                 embeddings=[key_point(r.article_id) for r in batch])
 
     def _delete_chunks(self, ids: list[str]) -> None:
         for i in range(0, len(ids), _WRITE_BATCH):
@@ -434,103 +394,10 @@ class ChunkStore:
         return (res["metadatas"] or [{}])[0] or {}
 
     def _put_meta(self, key: str, values: dict) -> None:
-        self.meta.upsert(ids=[key], metadatas=[values], embeddings=[_point(key)])
+        self.meta.upsert(ids=[key], metadatas=[values], embeddings=[key_point(key)])
 
 
-class ExpiringState:
-    """Expiring claims and JSON values in a collection of the store, for state that every
-    process using a Chroma server must share (the Slack app's exactly-once memory).
-
-    A claim adds a row carrying a fresh nonce and reads it back: Chroma keeps the first row
-    added under an id and ignores later adds, so of any number of processes that claim the same
-    key, exactly the one whose nonce it reads back wins. An expired row is deleted before a new
-    claim; two claims racing on the same expired key could then both win, which is why keys live
-    far longer (a day) than the retries they guard against (minutes).
-    """
-
-    def __init__(self, store: ChunkStore, *, clock=time.time) -> None:
-        self.collection = store._open(f"{store.name}-{SCHEMA}-state")
-        self._clock = clock
-
-    def claim(self, key: str, ttl_s: float) -> bool:
-        """True for the one caller, of all processes, that claims a key no live row holds."""
-        now = self._clock()
-        found = self._row(key)
-        if found is not None:
-            if found["exp"] > now:
-                return False
-            self.collection.delete(ids=[key])
-        nonce = uuid.uuid4().hex
-        self.collection.add(ids=[key], metadatas=[{"owner": nonce, "exp": now + ttl_s}],
-                            embeddings=[_point(key)])
-        won = self._row(key)
-        return won is not None and won.get("owner") == nonce
-
-    def put(self, key: str, value: object, ttl_s: float) -> None:
-        """Store a JSON-serialisable value under key, replacing any earlier one."""
-        self.collection.upsert(ids=[key], embeddings=[_point(key)], metadatas=[
-            {"json": json.dumps(value), "exp": self._clock() + ttl_s}])
-
-    def get(self, key: str) -> object | None:
-        """The value stored under key, or None when there is none or it expired."""
-        found = self._row(key)
-        if found is None or found["exp"] <= self._clock() or "json" not in found:
-            return None
-        return json.loads(found["json"])
-
-    def purge(self) -> int:
-        """Delete expired rows; returns how many."""
-        res = self.collection.get(where={"exp": {"$lte": self._clock()}}, include=[])
-        if res["ids"]:
-            self.collection.delete(ids=res["ids"])
-        return len(res["ids"])
-
-    def close(self) -> None:
-        """Nothing to release: the server holds the rows."""
-
-    def _row(self, key: str) -> dict | None:
-        res = self.collection.get(ids=[key], include=["metadatas"])
-        return (res["metadatas"] or [None])[0]
-
-
-def _pending(new: IndexedArticle, old: IndexedArticle | None) -> IndexedArticle:
-    # A tombstone keeps its seq while pending, so readers that missed the deletion still see it.
-    base = old or IndexedArticle(new.article_id, "", new.origin, live=False)
-    return replace(base, pending=new.version, pending_chunks=new.n_chunks)
-
-
-def _committed(new: IndexedArticle, old: IndexedArticle | None, seq: int) -> IndexedArticle:
-    replaced = old is not None and old.live and old.version != new.version
-    return replace(new, seq=seq, live=True, pending="", pending_chunks=0,
-                   stale=old.version if replaced else "", stale_chunks=old.n_chunks if replaced else 0)
-
-
-def _leftovers(row: IndexedArticle) -> list[str]:
-    """Chunk ids of versions a row no longer serves."""
-    ids = []
-    if row.pending and row.pending != row.version:
-        ids += chunk_ids(row.article_id, row.pending, row.pending_chunks)
-    if row.stale and row.stale != row.version:
-        ids += chunk_ids(row.article_id, row.stale, row.stale_chunks)
-    return ids
-
-
-def _row(article_id: str, meta: dict) -> IndexedArticle:
-    return IndexedArticle(
-        article_id, meta.get("article_hash", ""), meta.get("origin", ""), meta.get("version", ""),
-        meta.get("n_chunks", 0), meta.get("date", ""), meta.get("n_sentences", 0),
-        meta.get("seq", 0), meta.get("live", False), meta.get("pending", ""),
-        meta.get("pending_chunks", 0), meta.get("stale", ""), meta.get("stale_chunks", 0))
-
-
-def _row_meta(r: IndexedArticle) -> dict:
-    return {"article_hash": r.content_hash, "origin": r.origin, "version": r.version,
-            "n_chunks": r.n_chunks, "date": r.date, "n_sentences": r.n_sentences, "seq": r.seq,
-            "live": r.live, "pending": r.pending, "pending_chunks": r.pending_chunks,
-            "stale": r.stale, "stale_chunks": r.stale_chunks}
-
-
-def _point(key: str) -> list[float]:
+def key_point(key: str) -> list[float]:
     """A 2-d unit vector from a key: rows nobody searches by vector still need one, and distinct
     points keep Chroma's graph index from degenerating as identical vectors would."""
     angle = zlib.crc32(key.encode()) / 2**32 * 2 * np.pi

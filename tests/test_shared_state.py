@@ -10,14 +10,14 @@ import sys
 import pytest
 
 from index.connection import open_store
-from index.store import ExpiringState
+from index.expiring import ExpiringState
 from tests.conftest import ROOT
 from tests.servers import chroma_server
 
 CLAIMER = """
 import json, sys
 from index.connection import open_store
-from index.store import ExpiringState
+from index.expiring import ExpiringState
 state = ExpiringState(open_store(None, sys.argv[1], "claims"))
 print(json.dumps([k for k in (f"event-{i}" for i in range(40)) if state.claim(k, 3600)]))
 """

@@ -81,7 +81,7 @@ def open_shared_state(settings: Settings, slack: SlackSettings):
     else a SQLite file beside the index (replicas on this host)."""
     if settings.chroma_url and slack.state_file is None:
         from bot.factories import make_store
-        from index.store import ExpiringState
+        from index.expiring import ExpiringState
 
         return ExpiringState(make_store(settings))
     return open_state(state_path(settings, slack))
