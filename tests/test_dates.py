@@ -6,7 +6,8 @@ from datetime import date
 
 import pytest
 
-from bot.answering.dates import Filters, date_window, named_year, parse_date, split_filters, within
+from bot.answering.dates import (Filters, date_window, named_year, names_period, parse_date,
+                                 report_dates, split_filters, within)
 from bot.errors import UsageError
 
 TODAY = date(2025, 11, 30)  # a Sunday
@@ -17,8 +18,10 @@ TODAY = date(2025, 11, 30)  # a Sunday
     ("Who won yesterday?", date(2025, 11, 29), date(2025, 11, 29)),
     ("Which show was green lit this week?", date(2025, 11, 24), date(2025, 11, 30)),
     ("What did the senate pass last week?", date(2025, 11, 17), date(2025, 11, 23)),
-    ("How much did prices rise in 2022?", date(2022, 1, 1), date(2022, 12, 31)),
-    ("What happened in March 2024 in Gaza?", date(2024, 3, 1), date(2024, 3, 31)),
+    # a named year or month: reported during it or in the month after
+    ("How much did prices rise in 2022?", date(2022, 1, 1), date(2023, 1, 31)),
+    ("What happened in March 2024 in Gaza?", date(2024, 3, 1), date(2024, 4, 30)),
+    ("What was the inflation rate in December 2024?", date(2024, 12, 1), date(2025, 1, 31)),
     ("How many strikes since March?", date(2025, 3, 1), None),
     ("How many strikes since December?", date(2024, 12, 1), None),  # not begun yet this year
     ("Who has led since 2020?", date(2020, 1, 1), None),
@@ -92,3 +95,26 @@ def test_filter_words_are_split_off_a_slack_question():
 ])
 def test_the_year_a_question_names(question, year):
     assert named_year(question) == year
+
+
+@pytest.mark.parametrize("question, words", [
+    ("Which country just elected a leftist president?", "just"),
+    ("Who has just been named coach?", "just"),
+    ("What did Just Stop Oil protesters throw on the painting?", None),  # a name
+    ("Why was Watson suspended just six games?", None),  # an amount
+    ("How many launches has North Korea made this year as of October 2022?", None),
+    ("Which team won the 2022 Stanley Cup this week?", None),  # the year named is not today's
+    ("How many launches has North Korea made this year?", "this year"),
+    ("Which team won the 2025 Stanley Cup this week?", "this week"),  # today's year
+])
+def test_words_about_the_present_and_a_year_named_elsewhere(question, words):
+    found = report_dates(question, TODAY)
+    assert (found[2] if found else None) == words
+
+
+def test_a_quote_may_look_back_on_the_period_a_question_names():
+    assert names_period("in june 2022", "Inflation rose 9.1% in June.", "2022-07-13")
+    assert names_period("in 2021", "They won the Cup in 2020 and 2021.", "2022-06-27")
+    assert not names_period("in 2021", "They won the Cup in 2020.", "2022-06-27")
+    assert not names_period("in june 2022", "Inflation rose in June.", "2021-07-13")  # before it
+    assert not names_period("this week", "This week the bridge closed.", "2022-07-13")

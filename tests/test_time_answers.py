@@ -136,6 +136,25 @@ def test_a_year_in_the_question_needs_a_report_from_that_year_or_naming_it():
     assert ask("How many Cups had they won before 2022?") is None  # a bound, not the subject
 
 
+def test_a_report_on_a_named_month_may_come_after_it_or_name_it():
+    from langchain_core.documents import Document
+
+    from bot.answering.answer import out_of_time
+    from bot.answering.extractive import Draft
+
+    def ask(dated: str, quote: str) -> str | None:
+        docs = [Document(page_content="", metadata={"date": dated, "source": "CNN"})]
+        return out_of_time({"question": "What was the US inflation rate in June 2022?",
+                            "as_of": date(2026, 11, 30), "docs": docs},
+                           Draft(text=f"{quote} [1]", quotes={1: [quote]}))
+
+    assert ask("2022-07-13", "Prices rose 9.1% from a year earlier.") is None  # the next month
+    assert ask("2023-02-01", "Inflation peaked at 9.1% in June.") is None  # it names the month
+    assert ask("2023-02-01", "Inflation eased to 6.4% in January.") == (
+        "I couldn't find a report on that from 2022-05-29 to 2022-07-31 (\"in june 2022\") in the "
+        "indexed articles; the closest is dated 2023-02-01 (CNN).")
+
+
 def test_latest_puts_the_newest_report_first_among_equals(news, retriever):
     plain = retriever.search("BBC report", date(2025, 11, 6))
     latest = retriever.search("latest BBC report", date(2025, 11, 6))

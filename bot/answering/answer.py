@@ -23,7 +23,7 @@ from langchain_core.runnables import Runnable, RunnableLambda, RunnablePassthrou
 from pydantic import BaseModel, Field
 
 from bot.answering.citations import Citation, as_of_line, assemble
-from bot.answering.dates import Filters, is_dated, named_year, report_dates, within
+from bot.answering.dates import Filters, is_dated, named_year, names_period, report_dates, within
 from bot.answering.figures import earlier_figures
 from bot.answering.kinds import head_phrase
 from bot.errors import StoreUnavailableError, UsageError
@@ -167,6 +167,10 @@ def out_of_time(x: dict, draft: Draft) -> str | None:
         return None
     since, until, words = wanted
     if any(within(m["date"], since, until) for m in metas):
+        return None
+    quoted = [(x["docs"][n - 1].metadata["date"], " ".join(quotes))
+              for n, quotes in draft.quotes.items() if 0 < n <= len(x["docs"])]
+    if any(names_period(words, text, day) for day, text in quoted):
         return None
     span = " to ".join(str(d) for d in (since, until) if d)
     if since and not until:

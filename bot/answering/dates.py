@@ -24,7 +24,13 @@ _RECENT = re.compile(rf"\b({_RECENT_WORDS})\b", re.I)
 _FILTER_WORD = re.compile(r"(?<!\S)(since|until|source):(\S+)", re.I)
 # Words that ask about the present without naming a date ("recently", "soon"): a report answers
 # such a question only if it is from the CURRENT_DAYS before it is asked.
-_CURRENT = re.compile(rf"\b({_RECENT_WORDS}|just|soon|upcoming)\b", re.I)
+_CURRENT = re.compile(rf"\b({_RECENT_WORDS}|soon|upcoming)\b", re.I)
+# "just" asks about the present only before a past verb ("which country just elected ..."), not
+# in a name ("Just Stop Oil") or before an amount ("suspended just six games").
+_JUST = re.compile(r"\bjust (?:been |now )?(?:[a-z]+ed|won|made|became|began|hit|lost|set|sold|"
+                   r"broke|took|gave|got|came|went|said|held|left|met|paid|ran|told|wrote|chose|"
+                   r"beat|fell|found|rose|drew|shot|struck|spent|sent|brought|bought|built|"
+                   r"caught|led|fought|passed|signed|named|turned)\b")
 CURRENT_DAYS = 14
 # A report on an event of "this week" may be dated a few days before the window opens.
 WINDOW_SLACK_DAYS = 3
@@ -109,7 +115,10 @@ def date_window(question: str, today: date) -> Window:
     """The window and recency wish that the question's date words express, relative to today."""
     text = question.lower()
     recent = bool(_RECENT.search(text))
-    for pattern, make in _RULES:
+    anchored = _anchored_elsewhere(question, today)
+    for pattern, make, relative in _RULES:
+        if relative and anchored:
+            continue
         match = re.search(pattern, text)
         if match:
             since, until = make(match, today)
@@ -128,9 +137,11 @@ def report_dates(question: str, today: date) -> tuple[date | None, date | None, 
     if window.since or window.until:
         since = window.since - timedelta(days=WINDOW_SLACK_DAYS) if window.since else None
         return since, window.until, window.words
-    match = _CURRENT.search(question)
+    if _anchored_elsewhere(question, today):
+        return None
+    match = _CURRENT.search(question) or _JUST.search(question)
     if match:
-        return today - timedelta(days=CURRENT_DAYS), today, match.group(0).lower()
+        return today - timedelta(days=CURRENT_DAYS), today, match.group(0).split()[0].lower()
     return None
 
 
@@ -139,6 +150,26 @@ def named_year(question: str) -> int | None:
     January 6, 2021"), not a bound ("before 2020", "until 2019"); None when it names none."""
     years = [int(m.group(2)) for m in _YEAR.finditer(question) if not m.group(1)]
     return max(years, default=None)
+
+
+def names_period(words: str, quote: str, report_date: str) -> bool:
+    """Whether a quote from a report dated report_date names the month or year that a
+    question's words name ("in june 2022": "June", in a report from June 2022 on): a report may
+    look back on a period long after it ("won the Stanley Cup in 2020 and 2021")."""
+    match = re.fullmatch(r"in (?:" + _MONTH + r" )?(\d{4})", words)
+    if match is None or not is_dated(report_date):
+        return False
+    month, year = match.group(1), match.group(2)
+    start = f"{year}-{_MONTHS[month.rstrip('.')]:02d}-01" if month else f"{year}-01-01"
+    named = month.rstrip(".") if month else year
+    return report_date >= start and re.search(rf"\b{named}", quote, re.I) is not None
+
+
+def _anchored_elsewhere(question: str, today: date) -> bool:
+    """Whether the question names another year than today's, to which its words such as "this
+    year" or "now" then refer ("launches this year as of October 2022")."""
+    year = named_year(question)
+    return year is not None and year != today.year
 
 
 def _month_start(month: str, year: int | None, today: date) -> date:
@@ -152,21 +183,33 @@ def _month_end(start: date) -> date:
     return start.replace(day=calendar.monthrange(start.year, start.month)[1])
 
 
-_RULES = [
-    (r"\btoday\b", lambda m, t: (t, t)),
-    (r"\byesterday\b", lambda m, t: (t - timedelta(days=1), t - timedelta(days=1))),
-    (r"\bthis week\b", lambda m, t: (t - timedelta(days=6), t)),
-    (r"\blast week\b", lambda m, t: (t - timedelta(days=13), t - timedelta(days=7))),
-    (r"\bthis month\b", lambda m, t: (t.replace(day=1), t)),
-    (r"\bthis year\b", lambda m, t: (t.replace(month=1, day=1), t)),
+def _reported_by(end: date) -> date:
+    """The last day a report on a period ending on end may be dated: the next month's end."""
+    return _month_end(end + timedelta(days=1))
+
+
+_RULES = [  # (pattern, window maker, relative to today: dropped when another year is named)
+    (r"\btoday\b", lambda m, t: (t, t), True),
+    (r"\byesterday\b", lambda m, t: (t - timedelta(days=1), t - timedelta(days=1)), True),
+    (r"\bthis week\b", lambda m, t: (t - timedelta(days=6), t), True),
+    (r"\blast week\b", lambda m, t: (t - timedelta(days=13), t - timedelta(days=7)), True),
+    (r"\bthis month\b", lambda m, t: (t.replace(day=1), t), True),
+    (r"\bthis year\b", lambda m, t: (t.replace(month=1, day=1), t), True),
     (r"\bsince " + _MONTH + r"(?: (\d{4}))?\b",
-     lambda m, t: (_month_start(m.group(1), int(m.group(2)) if m.group(2) else None, t), None)),
-    (r"\bsince (\d{4})\b", lambda m, t: (date(int(m.group(1)), 1, 1), None)),
+     lambda m, t: (_month_start(m.group(1), int(m.group(2)) if m.group(2) else None, t), None),
+     False),
+    (r"\bsince (\d{4})\b", lambda m, t: (date(int(m.group(1)), 1, 1), None), False),
+    # a named month or year: reported during it, or up to a month after (June's inflation
+    # figure is published in July)
     (r"\bin " + _MONTH + r" (\d{4})\b",
-     lambda m, t: (s := _month_start(m.group(1), int(m.group(2)), t), _month_end(s))),
-    (r"\bin (\d{4})\b", lambda m, t: (date(int(m.group(1)), 1, 1), date(int(m.group(1)), 12, 31))),
+     lambda m, t: (s := _month_start(m.group(1), int(m.group(2)), t), _reported_by(_month_end(s))),
+     False),
+    (r"\bin (\d{4})\b",
+     lambda m, t: (date(int(m.group(1)), 1, 1), _reported_by(date(int(m.group(1)), 12, 31))),
+     False),
     # "on Tuesday", without a date: the last such day, within the week before today
-    (r"\b(?:on |last |early |late )?" + _WEEKDAY + r"\b", lambda m, t: (t - timedelta(days=7), t)),
+    (r"\b(?:on |last |early |late )?" + _WEEKDAY + r"\b", lambda m, t: (t - timedelta(days=7), t),
+     True),
 ]
 
 
