@@ -54,6 +54,18 @@ def test_a_lede_outranks_an_equally_similar_later_sentence():
     assert rank_sentences(question, docs)[0][2]["text"] == LATER
 
 
+def test_a_sentence_from_a_report_that_never_names_the_asked_about_person_ranks_lower():
+    question = "How old was Mahsa Amini?"
+    queen = "The former Princess Elizabeth was 25 years old when she became queen."
+    amini = "The woman was 22 years old and died after three days in a coma, her family said."
+    docs = [_chunk(["Queen Elizabeth II has died.", queen], article="queen", score=[0.5, 0.62]),
+            _chunk(["She was arrested by the morality police in Tehran.", amini],
+                   article="amini", score=[0.4, 0.55])]
+    docs[1].metadata["title"] = "Mahsa Amini dies after arrest by Iran's morality police"
+    assert rank_sentences(question, docs)[0][2]["text"] == amini
+    assert rank_sentences("How old was the queen?", docs)[0][2]["text"] == queen  # names none
+
+
 def test_a_lede_without_the_asked_for_number_gets_no_lift():
     question = "How many US troops are in Korea?"
     lede = "The defense secretary arrived in Korea for talks on the future of US troops there."
