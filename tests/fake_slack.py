@@ -43,6 +43,7 @@ class FakeSlack:
     calls: list[Call] = field(default_factory=list)
     threads: dict[tuple[str, str], list[dict]] = field(default_factory=dict)
     errors: dict[str, str] = field(default_factory=dict)
+    delays: dict[str, float] = field(default_factory=dict)  # seconds before a method answers
     wss_url: str | None = None
     _ts: itertools.count = field(default_factory=lambda: itertools.count(1))
     _cond: threading.Condition = field(default_factory=threading.Condition)
@@ -169,6 +170,7 @@ def _handler(fake: FakeSlack) -> type[BaseHTTPRequestHandler]:
                 reply: dict | str = {"ok": False, "error": "invalid_auth"}
             else:
                 reply = fake.record(Call(method, _decode(body), time.monotonic(), path))
+                time.sleep(fake.delays.get(method, 0.0))
             data = (reply if isinstance(reply, str) else json.dumps(reply)).encode()
             self.send_response(200)
             self.send_header("Content-Type", "text/plain" if isinstance(reply, str)

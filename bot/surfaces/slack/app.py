@@ -139,6 +139,8 @@ def serve(settings: Settings, slack: SlackSettings, *, host: str = "0.0.0.0",
             server.serve_forever()  # returns when stopped: waitress swallows the signal
     except (KeyboardInterrupt, SystemExit):
         pass
+    if server is not None:
+        server.stop_listening()  # new deliveries fail now (Slack retries them), not hang
     if stop_watch is not None:
         stop_watch.set()  # the watcher ends after the article it is writing
     finish(workers)
@@ -151,6 +153,8 @@ def _exit_on_sigterm() -> threading.Event:
     terminated = threading.Event()
 
     def _stop(signum: int, frame: object) -> None:
+        if terminated.is_set():
+            return  # passed on again (`timeout`, a process group): the drain goes on
         terminated.set()
         raise SystemExit(0)
 

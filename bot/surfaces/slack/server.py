@@ -72,6 +72,11 @@ class HttpServer:
         """Serve until shutdown() or Ctrl-C (which waitress turns into a clean return)."""
         self._server.run()
 
+    def stop_listening(self) -> None:
+        """Close the listening socket once serving has stopped: a connection waiting in the
+        backlog is reset and a new one refused, so Slack retries it elsewhere or later."""
+        self._server.close()
+
     def shutdown(self) -> None:
         """Close every socket from inside the loop (so serve_forever returns), stop the threads."""
         self._server.trigger.pull_trigger(lambda: wasyncore.close_all(self._map))
