@@ -141,6 +141,29 @@ def test_a_follow_up_in_the_bots_thread_is_answered_with_the_thread_as_context(b
     assert fake.calls_to("conversations.replies", channel=channel, ts=first["ts"])
 
 
+def test_thanks_a_file_alone_and_words_to_another_person_in_the_bots_thread_get_no_answer(
+        bot, fake):
+    # Seen by an outside probe: each of these was answered (the last answer again, the help
+    # text in public, "I couldn't find that").
+    channel = new_id("C")
+    first = mention(channel, HEADLINE)
+    fake.add_message(channel, first["ts"], user="U0000001", text=first["text"])
+    ask(bot, first)
+    fake.wait_for("chat.postMessage", channel=channel)
+    replies = [message(channel, "thanks! :+1:", thread_ts=first["ts"]),
+               message(channel, "", thread_ts=first["ts"], subtype="file_share",
+                       user="U0000002"),
+               message(channel, "<@U0000002> do you agree with that number?",
+                       thread_ts=first["ts"])]
+    for reply in replies:
+        ask(bot, reply)
+    time.sleep(SETTLE_S)
+    assert len(fake.calls_to("chat.postMessage", channel=channel)) == 1
+    follow_up = message(channel, "and how many South Korean soldiers?", thread_ts=first["ts"])
+    ask(bot, follow_up)
+    assert "450,000" in fake.wait_for("chat.postMessage", 2, channel=channel)[1].body["text"]
+
+
 def test_a_reply_in_a_thread_without_the_bot_is_left_alone(bot, fake):
     channel, root = new_id("C"), new_ts()
     fake.add_message(channel, root, user="U0000002", text="lunch?")

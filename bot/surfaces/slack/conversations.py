@@ -10,8 +10,8 @@ from slack_sdk import WebClient
 
 from bot.answering.answer import Turn
 from bot.surfaces.slack import render
-from bot.surfaces.slack.events import (MessageEvent, ack_now, ignore_reason, mentions, parse,
-                              plain_text)
+from bot.surfaces.slack.events import (MessageEvent, ack_now, ignore_reason, mentions,
+                                       not_a_question_to_the_bot, parse, plain_text)
 from bot.surfaces.slack.limits import channel_allowed
 from bot.surfaces.slack.replies import SLACK_ERRORS, Replier, error_code
 
@@ -46,6 +46,10 @@ def register(app: App, replier: Replier, allowlist: list[str]) -> None:
         if msg.is_dm:
             answer(client, msg, context)
         elif msg.in_thread and not mentions(msg.text, context.bot_user_id):  # mentions: above
+            reason = not_a_question_to_the_bot(msg.text, context.bot_user_id)
+            if reason:
+                log.debug("ignored thread reply %s/%s: %s", msg.channel, msg.ts, reason)
+                return
             answer(client, msg, context, only_if_bot_in_thread=True)
 
     def answer(client: WebClient, msg: MessageEvent, context: BoltContext,

@@ -16,6 +16,11 @@ TS = r"^\d{1,12}\.\d{1,8}$"
 # Subtypes that are still a person writing; every other subtype is an edit, delete, join, bot...
 USER_SUBTYPES = {None, "thread_broadcast", "file_share"}
 _MARKUP = re.compile(r"<([^<>]*)>")
+_USER_MENTION = re.compile(r"<@([A-Z0-9]+)(?:\|[^>]*)?>")
+# A reply in the bot's thread made only of these words (and emoji) thanks or agrees: no question.
+_CHATTER = set("""thanks thank thx ty you cheers ok okay k great cool nice good got it perfect
+    awesome lol haha wow makes sense interesting understood noted yes no yep nope sure very much
+    so a lot all right alright""".split())
 Model = TypeVar("Model", bound=BaseModel)
 
 
@@ -123,6 +128,20 @@ def ignore_reason(event: MessageEvent, bot_user_id: str | None, bot_id: str | No
         return f"subtype {event.subtype}"
     if event.edited:
         return "edited"
+    return None
+
+
+def not_a_question_to_the_bot(text: str, bot_user_id: str | None) -> str | None:
+    """Why a reply in the bot's thread is for no answer: empty (a file alone), addressed to
+    another person, or thanks and agreement ("thanks!", "ok :+1:"); None for a question."""
+    others = {u for u in _USER_MENTION.findall(text) if u != bot_user_id}
+    if others:
+        return "addressed to another person"
+    words = re.findall(r"[a-z']+", re.sub(r":[\w+-]+:", " ", plain_text(text, bot_user_id).lower()))
+    if not words and not re.search(r"\d", text):
+        return "no words"
+    if all(word in _CHATTER for word in words) and "?" not in text:
+        return "thanks or agreement"
     return None
 
 
