@@ -16,6 +16,7 @@ from urllib.parse import quote
 
 import pytest
 
+from bot.errors import ConfigError
 from bot.settings import Settings
 from bot.surfaces.slack import render
 from bot.surfaces.slack.app import FEEDBACK_FILE, build_app
@@ -81,6 +82,29 @@ def test_forged_and_stale_requests_are_refused_with_401(bot, fake):
     assert (forged.status, stale.status) == (401, 401)
     time.sleep(SETTLE_S)
     assert [c for c in fake.calls if c.body.get("channel") == channel] == []
+
+
+def test_a_failing_auth_test_after_start_loses_no_event(fake, home, answerer):
+    # Seen by an outside probe: Bolt called auth.test on the first event; when that failed it
+    # answered Slack 200 "please reinstall this app", and the question was never answered.
+    with other_bot(fake, home, answerer) as url:
+        fake.errors["auth.test"] = "fatal_error"
+        try:
+            channel = new_id("C")
+            ask(url, mention(channel, HEADLINE))
+            [post] = fake.wait_for("chat.postMessage", channel=channel)
+        finally:
+            del fake.errors["auth.test"]
+    assert "28,500" in post.body["text"]
+
+
+def test_a_token_refused_when_the_app_is_built_is_one_line(fake, home, answerer):
+    fake.errors["auth.test"] = "invalid_auth"
+    try:
+        with pytest.raises(ConfigError, match=r"^SLACK_BOT_TOKEN was refused by Slack"):
+            build_app(Settings(home=home), slack_settings(fake), answerer)
+    finally:
+        del fake.errors["auth.test"]
 
 
 def test_mention_gets_one_cited_answer_in_its_thread(bot, fake):

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from slack_bolt import App
 from slack_bolt.adapter.socket_mode import SocketModeHandler
+from slack_bolt.error import BoltError
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
@@ -18,6 +19,7 @@ from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 from bot.answering.answer import Answerer
 from bot.errors import ConfigError
 from bot.settings import Settings, SlackSettings
+from bot.surfaces.plain import one_line
 from bot.surfaces.slack import commands, conversations, dedupe, feedback
 from bot.surfaces.slack.limits import RateLimiter
 from bot.surfaces.slack.replies import DAY_S, SLACK_ERRORS, Replier, error_code
@@ -46,18 +48,13 @@ def build_app(settings: Settings, slack: SlackSettings, answerer: Answerer,
     """A Bolt app whose listeners answer through `answerer` in the pool `workers` (a new one of
     slack.workers threads by default); serve it over HTTP or Socket Mode."""
     client = client or make_client(slack)
-    app = App(
-        name="newsbot", client=client,
-        # Bolt copies the root logger's level unless given a base logger; this one lets the CLI
-        # keep Bolt's INFO lines (which carry request bodies) out of the log below -vv
-        logger=logging.getLogger("slack_bolt"),
-        # "" rather than None: Bolt would otherwise read the environment itself
-        signing_secret=slack.signing_secret.get_secret_value() if slack.signing_secret else "",
-        request_verification_enabled=not slack.socket_mode,
-        token_verification_enabled=False,  # serve() checks the token before the slow model load
-        process_before_response=True,  # acks run inline, so a busy pool never delays one
-        listener_executor=workers or make_workers(slack),
-    )
+    try:
+        app = _bolt_app(slack, client, workers)
+    except BoltError as exc:  # auth.test refused, moments after check_token passed
+        raise ConfigError(f"SLACK_BOT_TOKEN was refused by Slack ({one_line(exc)}).") from exc
+    except SLACK_ERRORS as exc:
+        raise ConfigError(f"SLACK_API_URL {client.base_url} cannot be reached "
+                          f"({error_code(exc)}).") from exc
     quiet_library_logs()
     state = open_shared_state(settings, slack)
     replier = Replier(answerer, RateLimiter(slack.rate_limit), state,
@@ -68,6 +65,24 @@ def build_app(settings: Settings, slack: SlackSettings, answerer: Answerer,
     feedback.register(app, replier, feedback.FeedbackLog(settings.home / FEEDBACK_FILE))
     app.error(_log_error)
     return app
+
+
+def _bolt_app(slack: SlackSettings, client: WebClient, workers: ThreadPoolExecutor | None) -> App:
+    """Bolt's App over our client and pool; it runs auth.test once, here."""
+    return App(
+        name="newsbot", client=client,
+        # Bolt copies the root logger's level unless given a base logger; this one lets the CLI
+        # keep Bolt's INFO lines (which carry request bodies) out of the log below -vv
+        logger=logging.getLogger("slack_bolt"),
+        # "" rather than None: Bolt would otherwise read the environment itself
+        signing_secret=slack.signing_secret.get_secret_value() if slack.signing_secret else "",
+        request_verification_enabled=not slack.socket_mode,
+        # auth.test now, not on the first event: Bolt answers a failure there with a 200 that
+        # asks to reinstall the app, and Slack never re-sends that event
+        token_verification_enabled=True,
+        process_before_response=True,  # acks run inline, so a busy pool never delays one
+        listener_executor=workers or make_workers(slack),
+    )
 
 
 def make_workers(slack: SlackSettings) -> ThreadPoolExecutor:
