@@ -22,7 +22,7 @@ from pathlib import Path
 from index.heap import release_free_memory
 from index.locking import one_per_folder
 from index.manifest import IndexedArticle
-from index.store import ChunkStore
+from index.store import ChunkStore, StoreError
 
 log = logging.getLogger(__name__)
 SYNC_STATE = "newsbot-sync.json"
@@ -41,6 +41,21 @@ STOPWORDS = ["a", "an", "and", "are", "as", "at", "be", "but", "by", "for", "if"
 TOKEN_PATTERN = r"(?u)\b\w\w+\b"
 # Bump when the analyzer changes: a cache tokenized otherwise is rebuilt.
 ANALYZER_VERSION = "3"
+
+
+class KeywordWriteError(StoreError):
+    """The keyword cache cannot be written (a full disk, a read-only or immutable folder)."""
+
+
+def _write_problem(exc: Exception) -> str:
+    """The OS's words in an error from tantivy's Rust (a debug dump) or from Python."""
+    text = str(exc)
+    found = re.search(r"No space left on device|Permission denied|Read-only file system|"
+                      r"Disk quota exceeded|PermissionDenied|StorageFull", text)
+    if found:
+        return {"PermissionDenied": "Permission denied",
+                "StorageFull": "No space left on device"}.get(found.group(), found.group())
+    return getattr(exc, "strerror", None) or (text.splitlines() or [""])[0][:120]
 
 
 class KeywordIndex:
@@ -93,21 +108,30 @@ class KeywordIndex:
         instead. Commits are applied a window at a time, each window one tantivy commit.
         """
         with self._lock:
-            epoch = f"{store.epoch()}.{ANALYZER_VERSION}"
-            if epoch != self.epoch:
-                self._reset(epoch)
-            if not self._take_writer():
-                self.index.reload()
-                self.synced_seq, _ = self._read_state()
-                return 0
-            top = store.current_seq()
-            done = 0
-            while self.synced_seq < top:
-                upto = min(top, self.synced_seq + _SEQ_WINDOW)
-                changes = store.changes_since(self.synced_seq, upto)
-                self._apply(store, changes, upto)
-                done += len(changes)
-            return done
+            try:
+                return self._catch_up(store)
+            except (OSError, ValueError) as exc:  # tantivy's I/O errors are ValueErrors
+                raise KeywordWriteError(
+                    f"the keyword index at {self.folder} cannot be written "
+                    f"({_write_problem(exc)}); the articles are safe in the store: free space "
+                    "or give write access there, or delete the folder to rebuild it") from exc
+
+    def _catch_up(self, store: ChunkStore) -> int:
+        epoch = f"{store.epoch()}.{ANALYZER_VERSION}"
+        top = store.current_seq()
+        if epoch != self.epoch or self.synced_seq > top:  # another store, or one restored
+            self._reset(epoch)                            # from a backup older than the cache
+        if not self._take_writer():
+            self.index.reload()
+            self.synced_seq, _ = self._read_state()
+            return 0
+        done = 0
+        while self.synced_seq < top:
+            upto = min(top, self.synced_seq + _SEQ_WINDOW)
+            changes = store.changes_since(self.synced_seq, upto)
+            self._apply(store, changes, upto)
+            done += len(changes)
+        return done
 
     def lag(self, store: ChunkStore) -> int:
         """Commits in the store that this index has not applied yet."""

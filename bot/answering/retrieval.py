@@ -23,7 +23,7 @@ from pydantic import ConfigDict, PrivateAttr
 
 from bot.answering.dates import Filters, Window, date_window, is_dated, within
 from index.entities import unpack
-from index.keyword import KeywordIndex
+from index.keyword import KeywordIndex, KeywordWriteError
 from index.store import ChunkStore, unpack_vectors
 
 log = logging.getLogger(__name__)
@@ -68,6 +68,7 @@ class HybridRetriever(BaseRetriever):
     _count: int = PrivateAttr(default=-1)
     _synced: float = PrivateAttr(default=0.0)
     _sync_thread: threading.Thread | None = PrivateAttr(default=None)
+    _stale_keyword: bool = PrivateAttr(default=False)
 
     def _get_relevant_documents(self, query: str, *,
                                 run_manager: CallbackManagerForRetrieverRun) -> list[Document]:
@@ -153,8 +154,15 @@ class HybridRetriever(BaseRetriever):
         self.search("warm up")
 
     def sync(self) -> None:
-        """Catch the keyword index up with the store, and note the store's size."""
-        self.keyword.catch_up(self.store)
+        """Catch the keyword index up with the store, and note the store's size. A keyword
+        cache that cannot be written (a full disk) is served as it is, with one warning."""
+        try:
+            self.keyword.catch_up(self.store)
+            self._stale_keyword = False
+        except KeywordWriteError as exc:
+            if not self._stale_keyword:
+                log.warning("%s; answering from what it holds", exc)
+            self._stale_keyword = True
         self._count = self.store.count()
         self._synced = time.monotonic()
 

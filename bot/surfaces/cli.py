@@ -6,6 +6,7 @@ import argparse
 import json
 import logging
 import os
+import shutil
 import sys
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from bot.surfaces.plain import one_line, say, tolerate_bad_bytes
 
 log = logging.getLogger("newsbot")
 SAMPLE_QUESTION = "How many US troops are in Korea?"
+LOW_DISK_MB = 64  # below this, an error is likely the full disk's
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -29,6 +31,7 @@ def main(argv: list[str] | None = None) -> int:
     except SystemExit as exc:  # argparse: --help (0) or one line from OneLineParser.error (2)
         return exc.code if isinstance(exc.code, int) else 2
     configure_logging(args.verbose)
+    settings = None
     try:
         settings = load_settings(home=args.home, llm=getattr(args, "llm", None))
         from index import entities
@@ -43,7 +46,7 @@ def main(argv: list[str] | None = None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no error at exit
         return 141
     except Exception as exc:  # every error reaches the user as one line, never a traceback
-        return report_error(exc, args.verbose)
+        return report_error(exc, args.verbose, settings.home if settings else None)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -176,8 +179,8 @@ def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
             return 1 if len(failed) == len(urls) else 0
     report = index_with_progress(paths, store, embedder, prune=args.prune,
                                  limits=settings.load_limits(), stories=open_stories(settings.home))
-    make_keyword_index(settings, store).catch_up(store)  # so the next bot starts with it current
     say_report(report, paths)
+    make_keyword_index(settings, store).catch_up(store)  # so the next bot starts with it current
     return 0
 
 
@@ -326,8 +329,10 @@ def configure_logging(verbose: int) -> None:
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 
-def report_error(exc: Exception, verbose: int) -> int:
-    """Print one line for any error (a traceback only with -v) and return the exit code."""
+def report_error(exc: Exception, verbose: int, home: Path | None = None) -> int:
+    """Print one line for any error (a traceback only with -v) and return the exit code; when
+    the disk holding the index is all but full, the line says so (Chroma's own errors often
+    do not)."""
     from index.articles import LoadError
     from index.ingest import IngestError
     from index.store import StoreError
@@ -338,9 +343,22 @@ def report_error(exc: Exception, verbose: int) -> int:
         print(f"newsbot: {one_line(exc)}", file=sys.stderr)
         return exc.exit_code
     if isinstance(exc, (IngestError, StoreError, LoadError)):
-        print(f"newsbot: {one_line(exc)}", file=sys.stderr)
+        print(f"newsbot: {one_line(exc)}{disk_note(home)}", file=sys.stderr)
         return 2 if isinstance(exc, IngestError) else 1
     first = (str(exc).splitlines() or [""])[0][:300]
-    print(f"newsbot: unexpected error: {type(exc).__name__}: {first} (run with -v for details)",
-          file=sys.stderr)
+    print(f"newsbot: unexpected error: {type(exc).__name__}: {first}{disk_note(home)} "
+          "(run `newsbot -v COMMAND ...` for details)", file=sys.stderr)
     return 1
+
+
+def disk_note(home: Path | None, low_mb: int = LOW_DISK_MB) -> str:
+    """"; the disk holding NEWSBOT_HOME (...) has 3 MB free" when it has under low_mb, else ""."""
+    if home is None:
+        return ""
+    try:
+        free = shutil.disk_usage(home if home.exists() else home.parent).free
+    except OSError:
+        return ""
+    if free >= low_mb * 2**20:
+        return ""
+    return f"; the disk holding NEWSBOT_HOME ({home}) has {free / 2**20:.0f} MB free"
