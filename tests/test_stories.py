@@ -81,3 +81,30 @@ def test_a_book_without_stored_buckets_fills_them_in_and_still_matches(tmp_path)
         db.execute("delete from bands")
     [copy], _ = open_stories(tmp_path).assign([article(wire, "b", "CNN", " More.")])
     assert copy.story == "a"
+
+
+def test_a_damaged_book_is_moved_aside_and_a_new_one_begun(tmp_path, caplog):
+    # Seen by an outside probe: random bytes, a truncated file or another program's SQLite file
+    # at stories.sqlite stopped every `newsbot index` with "file is not a database".
+    import sqlite3
+
+    import pytest
+
+    from index.store import StoreError
+
+    other = sqlite3.connect(tmp_path / "other.sqlite")
+    other.execute("create table members (x)")  # another program's table of the same name
+    other.commit()
+    other.close()
+    for damage in (b"\x00garbage" * 100, (tmp_path / "other.sqlite").read_bytes()):
+        (tmp_path / "stories.sqlite").write_bytes(damage)
+        book = open_stories(tmp_path)
+        placed, _ = book.assign([make_article("A storm closed the port of Portvale.", "a.txt")])
+        assert placed[0].story
+        assert "moved it to stories.sqlite.damaged-" in caplog.text
+        assert [p for p in tmp_path.iterdir() if p.name.startswith("stories.sqlite.damaged-")]
+        caplog.clear()
+        (tmp_path / "stories.sqlite").unlink()
+    (tmp_path / "stories.sqlite").mkdir()  # not a file: nothing to move aside, one line
+    with pytest.raises(StoreError, match="cannot open the story book"):
+        open_stories(tmp_path)
