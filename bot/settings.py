@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Annotated
 from urllib.parse import urlsplit
@@ -120,9 +121,17 @@ class SlackSettings(BaseSettings):
 def load_settings(**overrides: object) -> Settings:
     """Read settings, turning validation problems into a one-line ConfigError."""
     try:
-        return Settings(**{k: v for k, v in overrides.items() if v is not None})
+        settings = Settings(**{k: v for k, v in overrides.items() if v is not None})
     except ValidationError as exc:
         raise _config_error(exc, prefix="NEWSBOT_") from exc
+    home = settings.home
+    if home.is_symlink() and not home.exists():
+        raise ConfigError(f"NEWSBOT_HOME {home} is a link to {os.readlink(home)}, "
+                          "which does not exist")
+    if home.exists() and not home.is_dir():
+        raise ConfigError(f"NEWSBOT_HOME {home} is a file, not a folder: point it at a folder "
+                          "(it is made if missing)")
+    return settings
 
 
 def load_slack_settings(**overrides: object) -> SlackSettings:

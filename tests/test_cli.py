@@ -80,6 +80,21 @@ def test_bad_input_gets_one_line_and_a_nonzero_exit(tmp_path, monkeypatch, capsy
     assert err.count("\n") == 1 and "Traceback" not in err
 
 
+@pytest.mark.parametrize("command", [["status"], ["ask", HEADLINE], ["index", "seeds"]])
+def test_a_home_that_is_a_file_or_a_dangling_link_is_named_as_such(tmp_path, monkeypatch, capsys,
+                                                                   command):
+    # Seen by an outside probe: a file said "No index ... Run newsbot index seeds/", and then
+    # index said "[Errno 20] Not a directory"; a dangling link said "[Errno 17] File exists".
+    (tmp_path / "afile").write_text("not a folder")
+    (tmp_path / "dangle").symlink_to(tmp_path / "nowhere")
+    for home, message in (("afile", "is a file, not a folder"),
+                          ("dangle", f"is a link to {tmp_path / 'nowhere'}, which does not exist")):
+        monkeypatch.setenv("NEWSBOT_HOME", str(tmp_path / home))
+        assert main(command) == 2
+        err = capsys.readouterr().err
+        assert message in err and err.count("\n") == 1
+
+
 def test_asking_without_an_index_says_how_to_make_one(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("NEWSBOT_HOME", str(tmp_path / "empty"))
     assert main(["ask", HEADLINE]) == 3
