@@ -25,7 +25,7 @@ from pydantic import BaseModel, Field
 from bot.answering.citations import Citation, as_of_line, assemble
 from bot.answering.dates import Filters, is_dated, named_year, names_period, report_dates, within
 from bot.answering.figures import earlier_figures
-from bot.answering.kinds import head_phrase
+from bot.answering.kinds import ANAPHORA, leans_back
 from bot.errors import StoreUnavailableError, UsageError
 from bot.answering.extractive import Draft, content_terms
 
@@ -45,11 +45,6 @@ _INVISIBLE = re.compile("[\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u
 _SURROGATES = re.compile("[\ud800-\udfff]+")
 _FOLLOWUP_LEAD = re.compile(r"^\W*(and|but|also|so|then|what about|how about|and what about)\b",
                             re.I)
-_ANAPHORA = re.compile(r"\b(it|its|they|them|their|he|she|his|her|him|that|those|these|there|this)\b",
-                       re.I)
-_NOT_NOUNS = {"of", "about", "one", "ones", "kind", "sort", "type"}
-# A capitalised word after the first (a name a pronoun may stand for), "I" aside.
-_NAME_AFTER_FIRST = re.compile(r"(?<=\S)\s+(?!I\b)[A-Z][\w’'-]*")
 
 
 class Turn(BaseModel):
@@ -83,24 +78,12 @@ def condense(question: str, history: list[Turn]) -> str:
     if not history:
         return question
     own = content_terms(question)
-    leans = bool(_FOLLOWUP_LEAD.search(question)) or bool(_ANAPHORA.search(question))
+    leans = bool(_FOLLOWUP_LEAD.search(question)) or bool(ANAPHORA.search(question))
     if len(own) >= 3 and not _FOLLOWUP_LEAD.search(question) and not leans_back(question):
         return question
     if len(own) >= 2 and not leans:
         return question
     return f"{history[-1].question} {question}"
-
-
-def leans_back(question: str) -> bool:
-    """Whether a pronoun of the question points outside it: "how many did it kill?" does, but
-    in "Which country elected its first leftist leader?" or "Did Biden sign his bill?" the
-    question names what "its" or "his" stands for (the asked-for noun, a name) before it."""
-    pronoun = _ANAPHORA.search(question)
-    if pronoun is None:
-        return False
-    before = question[:pronoun.start()]
-    noun = (head_phrase(before) or [""])[-1]  # "Which country ..." names one; "Which of ..." not
-    return not ((noun.isalpha() and noun not in _NOT_NOUNS) or _NAME_AFTER_FIRST.search(before))
 
 
 def build_chain(retriever: BaseRetriever, answer_step: Runnable | Callable,

@@ -52,6 +52,11 @@ _CALLED = re.compile(r"\bwhat (?:is|was|are|were) (?:it|they|the ((?:[\w’'-]+ 
 _PREPOSITIONS = {"of", "for", "in", "on", "at", "to", "from", "by", "with", "that", "which"}
 _AUXILIARIES = {"is", "was", "were", "are", "did", "does", "do", "has", "have", "had", "will",
                 "would", "can", "could", "should", "happened", "happens"}
+ANAPHORA = re.compile(r"\b(it|its|they|them|their|he|she|his|her|him|that|those|these|there|this)\b",
+                       re.I)
+_NOT_NOUNS = {"of", "about", "one", "ones", "kind", "sort", "type"}
+# A capitalised word after the first (a name a pronoun may stand for), "I" aside.
+_NAME_AFTER_FIRST = re.compile(r"(?<=\S)\s+(?!I\b)[A-Z][\w’'-]*")
 
 
 def answer_kind(question: str) -> str | None:
@@ -162,3 +167,15 @@ def singular(word: str) -> str:
         if word.endswith(plural) and word[:-len(plural)] + one in _HEAD_KIND:
             return word[:-len(plural)] + one
     return word
+
+
+def leans_back(question: str) -> bool:
+    """Whether a pronoun of the question points outside it: "how many did it kill?" does, but
+    in "Which country elected its first leftist leader?" or "Did Biden sign his bill?" the
+    question names what "its" or "his" stands for (the asked-for noun, a name) before it."""
+    pronoun = ANAPHORA.search(question)
+    if pronoun is None:
+        return False
+    before = question[:pronoun.start()]
+    noun = (head_phrase(before) or [""])[-1]  # "Which country ..." names one; "Which of ..." not
+    return not ((noun.isalpha() and noun not in _NOT_NOUNS) or _NAME_AFTER_FIRST.search(before))
