@@ -232,3 +232,16 @@ def test_a_follow_up_leans_to_what_the_last_answer_named():
     assert step({**asked, "history": []}).short_answer.endswith("Evo Morales")  # no turn
     history = [Turn(question=first, answer=f"{petro} [1]")]
     assert step({**asked, "history": history}).short_answer == "Gustavo Petro"
+
+
+def test_a_follow_up_that_asks_for_another_thing_does_not_lean_to_the_last_answer():
+    # Seen by an outside probe: the REPL's own :help example, "and how many South Korean
+    # soldiers?" after the troops question, answered "About 28,500" again.
+    first = "How many US troops are in Korea?"
+    troops = "About 28,500 American soldiers are stationed in South Korea."
+    korean = "The joint forces also include 450,000 South Korean soldiers."
+    doc = _chunk([troops, korean], score=[0.6, 0.65])
+    asked = {"question": "and how many South Korean soldiers?",
+             "query": f"{first} and how many South Korean soldiers?", "docs": [doc],
+             "history": [Turn(question=first, answer=f"{troops} [1]")]}
+    assert ExtractiveAnswerer()(asked).short_answer == "450,000"

@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field
 
 from bot.answering.abstention import (headed_text, is_roundup, roundup_only, says_nothing_of_it,
                                       says_otherwise, unnamed_country, unstated_figure)
+from bot.answering.kinds import leans_back
 from bot.answering.ranking import answer_spans, question_cue, rank_sentences
 from bot.answering.short_answer import ShortAnswer, choose_short_answer
 from bot.answering.terms import content_terms, coverage
@@ -68,11 +69,13 @@ class ExtractiveAnswerer:
         """LCEL entry point: {"question", "query", "docs", ...} -> Draft.
 
         A follow-up is scored with its condensed query, which carries the earlier subject, and
-        its short answer leans to what the last answer named ("who is he?").
+        when a pronoun of it points back ("who is he?") its short answer leans to what the last
+        answer named; "and how many South Korean soldiers?" asks for something else.
         """
         query = inputs.get("query") or inputs["question"]
         history = inputs.get("history") or []
-        focus = history[-1].answer if history and query != inputs["question"] else ""
+        refers = history and query != inputs["question"] and leans_back(inputs["question"])
+        focus = history[-1].answer if refers else ""
         return self.extract(query, inputs["docs"], focus)
 
     def extract(self, question: str, docs: list[Document], focus: str = "") -> Draft:
