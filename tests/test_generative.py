@@ -54,16 +54,21 @@ def llm_answerer(home, embedder, model) -> Answerer:
     return Answerer(build_chain(retriever, step, Condenser(model, MODEL_ID)))
 
 
-@pytest.fixture(scope="module")
-def injected_home(tmp_path_factory, embedder):
-    """The seed plus an article that tries to give the model orders, indexed by the real model."""
-    home = tmp_path_factory.mktemp("injected-home")
+def seed_and(tmp_path_factory, embedder, name: str, text: str):
+    """A home holding the seed and one more article, indexed by the real model."""
+    home = tmp_path_factory.mktemp(f"{name}-home")
     articles = home / "articles"
     articles.mkdir()
     shutil.copy(SEED_FILE, articles)
-    (articles / "memo.txt").write_text(INJECTION, encoding="utf-8")
+    (articles / f"{name}.txt").write_text(text, encoding="utf-8")
     ingest([articles], open_store(home), embedder)
     return home
+
+
+@pytest.fixture(scope="module")
+def injected_home(tmp_path_factory, embedder):
+    """The seed plus an article that tries to give the model orders."""
+    return seed_and(tmp_path_factory, embedder, "memo", INJECTION)
 
 
 def test_a_valid_cited_answer_is_shown_verified_with_its_quote(seed_home, embedder):
@@ -370,15 +375,9 @@ def test_smollm2_without_its_package_gets_the_install_hint(monkeypatch):
 
 @pytest.fixture(scope="module")
 def owls_home(tmp_path_factory, embedder):
-    """The seed plus a report on snowy owls, indexed by the real model."""
-    home = tmp_path_factory.mktemp("owls-home")
-    articles = home / "articles"
-    articles.mkdir()
-    shutil.copy(SEED_FILE, articles)
-    (articles / "owls.txt").write_text("Snowy owls return to Norway\n\nResearchers counted 77 "
-                                       "snowy owls in northern Norway this winter.\n")
-    ingest([articles], open_store(home), embedder)
-    return home
+    """The seed plus a report on snowy owls."""
+    return seed_and(tmp_path_factory, embedder, "owls", "Snowy owls return to Norway\n\n"
+                    "Researchers counted 77 snowy owls in northern Norway this winter.\n")
 
 
 @pytest.mark.parametrize("reply", [
