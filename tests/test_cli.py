@@ -213,3 +213,21 @@ def test_an_error_on_an_all_but_full_disk_says_so(tmp_path, capsys):
     note = disk_note(tmp_path / "home", low_mb=10**9)  # a disk with less free than that
     assert note.startswith(f"; the disk holding NEWSBOT_HOME ({tmp_path / 'home'}) has ")
     assert note.endswith(" MB free")
+
+
+def test_chat_index_groups_copies_of_a_story_as_index_does(tmp_path):
+    # Seen by an outside probe: `chat --index` (what `make run` runs) never grouped copies of a
+    # story, and a later `newsbot index` of the same files did not either (all unchanged).
+    news = tmp_path / "news"
+    news.mkdir()
+    text = ("Flooding in the river valley forced 31,500 people from their homes, officials said "
+            "on Monday. Rescue teams used boats to reach villages cut off by the water. The "
+            "regional governor declared a state of emergency and asked the army for help.")
+    for outlet in ("CNN", "Reuters"):
+        (news / f"flood_{outlet}.md").write_text(
+            f"---\ntitle: Valley floods force thousands out\nsource: {outlet}\n---\n{text}\n")
+    chat = run_cli("chat", "--index", str(news), home=tmp_path / "home",
+                   stdin="How many people were forced from their homes by the flooding?\n")
+    assert chat.returncode == 0, chat.stderr
+    assert "31,500" in chat.stdout and "also: " in chat.stdout
+    assert (tmp_path / "home" / "stories.sqlite").exists()

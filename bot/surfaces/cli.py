@@ -235,8 +235,11 @@ def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
     if args.index_paths:
         from bot.surfaces.progress import index_with_progress
 
+        from index.stories import open_stories
+
         report = index_with_progress(args.index_paths, store, embedder,
-                                     limits=settings.load_limits())
+                                     limits=settings.load_limits(),
+                                     stories=open_stories(settings.home))
         make_keyword_index(settings, store).catch_up(store)  # before the first question
         say_report(report, args.index_paths)
     answerer = build_answerer(settings, store=store, embedder=embedder, follow=True)
