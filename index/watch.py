@@ -10,6 +10,7 @@ nothing about it is remembered, so the next cycle reads it again.
 from __future__ import annotations
 
 import logging
+import math
 import threading
 import time
 from collections.abc import Callable
@@ -69,8 +70,12 @@ def run_watch(store: ChunkStore, embedder: Embeddings, sources: Callable[[], lis
             release_free_memory()  # a day of cycles must not pile up freed heap
             done += 1
             continue
-        pause = min([_wait_for(s, ledger, every) for s in current] + [MAX_SLEEP])
-        stop.wait(max(pause, 0.05))
+        waits = [_wait_for(s, ledger, every) for s in current]
+        if cycles is not None:  # --once (cron): nothing is due, so this run has nothing to do
+            report(f"nothing due: the next source is due in {math.ceil(min(waits) / 60)} min"
+                   if waits else "no sources")
+            return done
+        stop.wait(max(min(waits + [MAX_SLEEP]), 0.05))
     return done
 
 

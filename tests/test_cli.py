@@ -17,12 +17,12 @@ ASK_KEYS = {"question", "answer", "short_answer", "abstained", "citations", "ans
 CITATION_KEYS = {"n", "article_id", "title", "source", "date", "location", "quote", "quotes", "also"}
 
 
-def run_cli(*args: str, home, stdin: str | None = None,
-            env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+def run_cli(*args: str, home, stdin: str | None = None, env: dict[str, str] | None = None,
+            timeout: float = 300) -> subprocess.CompletedProcess:
     """The real `python -m bot` in a subprocess, as a user would run it (env: extra variables)."""
     env = {**os.environ, "NEWSBOT_HOME": str(home), "HF_HUB_OFFLINE": "1", **(env or {})}
     return subprocess.run([sys.executable, "-m", "bot", *args], input=stdin, env=env, cwd=ROOT,
-                          capture_output=True, text=True, timeout=300)
+                          capture_output=True, text=True, timeout=timeout)
 
 
 @pytest.fixture

@@ -178,6 +178,20 @@ def test_a_bad_line_in_the_sources_file_is_skipped_and_the_others_are_watched(tm
     assert len(skipped) == 1 and "'every-fortnight' is not an interval" in skipped[0]
     assert " 1 new, " in result.stdout
 
+
+def test_watch_once_with_nothing_due_says_so_and_exits(tmp_path, site):
+    # Seen by an outside probe: a second `watch --once` (cron) right after the first waited for
+    # the next due time, 10 minutes, so cron runs piled up.
+    site.routes["/feed.xml"] = xml(rss_feed("Times", publish(site, records(1))))
+    home = tmp_path / "home"
+    assert run_cli("sources", "add", site.url("/feed.xml"), home=home).returncode == 0
+    env = {"NEWSBOT_FETCH_DELAY": "0"}
+    assert " 1 new, " in run_cli("watch", "--once", home=home, env=env).stdout
+    again = run_cli("watch", "--once", home=home, env=env, timeout=60)
+    assert again.returncode == 0, again.stderr
+    assert "nothing due: the next source is due in 10 min" in again.stdout
+
+
 def test_watch_command_indexes_new_items_and_stops_cleanly_on_sigterm(tmp_path, site):
     first, second = records(2)
     items = publish(site, [first])
