@@ -54,27 +54,43 @@ def format_every(seconds: float) -> str:
 def load_sources(path: Path, problems: list[str] | None = None) -> list[Source]:
     """The sources in the file (none if it does not exist). A bad line raises SourcesError, or,
     given a problems list, is skipped and said there (a running watcher keeps the others)."""
+    sources, bad = read_sources(path, strict=problems is None)
+    if problems is None and bad:
+        raise SourcesError(bad[0][1])
+    if problems is not None:
+        problems += [why for _, why in bad]
+    return sources
+
+
+def read_sources(path: Path, *, strict: bool = False) -> tuple[list[Source], list[tuple[str, str]]]:
+    """(the good sources, [(a bad line as written, why it is bad)]); the file need not exist."""
     if not path.exists():
-        return []
+        return [], []
     found: dict[str, Source] = {}
-    text = path.read_text(encoding="utf-8", errors="strict" if problems is None else "replace")
+    bad: list[tuple[str, str]] = []
+    text = path.read_text(encoding="utf-8", errors="strict" if strict else "replace")
     for number, raw in enumerate(text.splitlines(), start=1):
         words = raw.split("#", 1)[0].split()
         if not words:
             continue
         try:
             source = make_source(words[0], words[1] if len(words) > 1 else None)
+            if len(words) > 2:
+                raise SourcesError(f"{' '.join(words[2:])!r} follows the interval (a URL with "
+                                   "a space? write it as %20)")
         except SourcesError as exc:
-            if problems is None:
-                raise SourcesError(f"{path}, line {number}: {exc}") from exc
-            problems.append(f"{path}, line {number}: {exc}")
+            bad.append((raw, f"{path}, line {number}: {exc}"))
             continue
         found[source.url] = source
-    return list(found.values())
+    return list(found.values()), bad
 
 
 def make_source(url: str, every: str | None = None) -> Source:
-    """A checked Source from a URL and an optional interval."""
+    """A checked Source from a URL (spaces in it written %20, as browsers do) and an optional
+    interval."""
+    url = url.strip().replace(" ", "%20")
+    if any(c.isspace() for c in url):
+        raise SourcesError(f"{url!r}: a URL cannot hold a tab or a line break")
     try:
         check_url(url)
     except FetchError as exc:
@@ -82,28 +98,34 @@ def make_source(url: str, every: str | None = None) -> Source:
     return Source(url, parse_every(every) if every else None)
 
 
-def save_sources(path: Path, sources: list[Source]) -> None:
-    """Write the file whole (via a temporary file, so a crash leaves the old one)."""
+def save_sources(path: Path, sources: list[Source], keep: list[str] = ()) -> None:
+    """Write the file whole (via a temporary file, so a crash leaves the old one); keep: lines
+    that could not be read, written back as they were for the user to mend."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
-    tmp.write_text(HEADER + "".join(s.line() + "\n" for s in sources), encoding="utf-8")
+    tmp.write_text(HEADER + "".join(s.line() + "\n" for s in sources)
+                   + "".join(line + "\n" for line in keep), encoding="utf-8")
     tmp.replace(path)
 
 
 def add_source(path: Path, source: Source) -> bool:
     """Add (or re-time) a source; False when it was already there unchanged."""
-    sources = load_sources(path)
+    sources, bad = read_sources(path)
     if source in sources:
         return False
-    save_sources(path, [s for s in sources if s.url != source.url] + [source])
+    save_sources(path, [s for s in sources if s.url != source.url] + [source],
+                 [line for line, _ in bad])
     return True
 
 
 def remove_source(path: Path, url: str) -> bool:
-    """Remove a source; False when it was not there."""
-    sources = load_sources(path)
-    kept = [s for s in sources if s.url != url]
-    if len(kept) == len(sources):
+    """Remove a source (or a bad line that starts with url); False when it was not there."""
+    sources, bad = read_sources(path)
+    named = {url, url.strip().replace(" ", "%20")}
+    kept = [s for s in sources if s.url not in named]
+    kept_bad = [line for line, _ in bad if line.split("#", 1)[0].strip() not in named
+                and line.split()[0] not in named]
+    if len(kept) == len(sources) and len(kept_bad) == len(bad):
         return False
-    save_sources(path, kept)
+    save_sources(path, kept, kept_bad)
     return True

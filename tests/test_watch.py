@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import os
 import signal
 import subprocess
@@ -135,6 +136,33 @@ def test_sources_add_list_remove_and_status(tmp_path, monkeypatch, capsys, seed_
     assert main(["sources", "remove", "http://127.0.0.1:9/feed.xml"]) == 0
     assert main(["sources", "add", "ftp://example.com/x"]) == 2
     assert "not an http(s) URL" in capsys.readouterr().err
+
+
+def test_a_bad_line_breaks_no_sources_command_and_is_kept_for_mending(tmp_path, monkeypatch,
+                                                                        capsys, seed_home):
+    # Seen by an outside probe: `sources add "http://h/a b.xml"` was accepted and written as a
+    # line that read back as URL + bad interval; from then on `sources list/add/remove` refused
+    # to run (so the CLI could not mend it) and `status` failed with "unexpected error".
+    home = tmp_path / "home"
+    shutil.copytree(seed_home, home)
+    monkeypatch.setenv("NEWSBOT_HOME", str(home))
+    (home / "sources.txt").write_text("http://127.0.0.1:9/a b.xml\nhttp://127.0.0.1:9/ok.xml\n")
+    assert main(["sources", "list"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("http://127.0.0.1:9/ok.xml\nskipped ") and "line 1: 'b.xml'" in out
+    assert main(["status", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)["sources"]
+    assert [r["url"] for r in rows] == ["http://127.0.0.1:9/ok.xml", "http://127.0.0.1:9/a b.xml"]
+    assert "skipped" in rows[1]["last_error"]
+    assert main(["sources", "add", "http://127.0.0.1:9/c d.xml"]) == 0
+    assert "added: http://127.0.0.1:9/c%20d.xml" in capsys.readouterr().out
+    assert "http://127.0.0.1:9/a b.xml\n" in (home / "sources.txt").read_text()  # kept as written
+    assert main(["sources", "remove", "http://127.0.0.1:9/a b.xml"]) == 0  # mended by the CLI
+    assert main(["sources", "remove", "http://127.0.0.1:9/c d.xml"]) == 0
+    assert main(["sources", "remove", "http://127.0.0.1:9/nothere"]) == 1
+    assert main(["sources", "list"]) == 0
+    assert capsys.readouterr().out.endswith("not a source: http://127.0.0.1:9/nothere\n"
+                                            "http://127.0.0.1:9/ok.xml\n")  # mended: no skips
 
 
 def test_index_a_feed_url_then_ask_cites_the_article_url(tmp_path, site):

@@ -16,7 +16,7 @@ from bot.settings import Settings
 from index.fetch import FetchPolicy, Fetcher
 from index.ledger import open_ledger
 from index.sources import (Source, SourcesError, add_source, format_every, load_sources,
-                           make_source, remove_source)
+                           make_source, read_sources, remove_source)
 from index.store import ChunkStore
 from index.stories import open_stories
 from index.watch import poll, run_watch, source_line
@@ -126,40 +126,53 @@ def watch_in_background(settings: Settings, store: ChunkStore, embedder: Embeddi
 
 def change_sources(settings: Settings, action: str, url: str | None, every: str | None,
                    out: Print) -> int:
-    """`newsbot sources add URL [--every 15m] | remove URL | list`."""
+    """`newsbot sources add URL [--every 15m] | remove URL | list`. A line of the file that
+    cannot be read is said (and kept as written), never a reason to refuse the others."""
     path = sources_path(settings)
     try:
+        sources, bad = read_sources(path)
         if action == "list":
-            sources = load_sources(path)
             for s in sources:
                 out(s.line())
-            if not sources:
+            if not sources and not bad:
                 out(f"no sources yet ({path}); add one with `newsbot sources add URL`")
-            return 0
-        if not url:
+            code = 0
+        elif not url:
             raise UsageError(f"`newsbot sources {action}` needs a URL")
-        if action == "add":
-            changed = add_source(path, make_source(url, every))
-            out(f"{'added' if changed else 'already there'}: {url}")
+        elif action == "add":
+            source = make_source(url, every)
+            before = next((s for s in sources if s.url == source.url), None)
+            changed = add_source(path, source)
+            said = "added" if before is None else "updated" if changed else "already there"
+            out(f"{said}: {source.line()}")
+            code = 0
         else:
-            out(f"removed: {url}" if remove_source(path, url) else f"not a source: {url}")
+            removed = remove_source(path, url)
+            out(f"removed: {url}" if removed else f"not a source: {url}")
+            code = 0 if removed else 1
     except SourcesError as exc:
         raise UsageError(str(exc)) from exc
-    return 0
+    for _, why in read_sources(path)[1]:
+        out(f"skipped {why}")
+    return code
 
 
 def sources_status(settings: Settings) -> list[dict]:
-    """Each source's last success, last error and articles indexed from it."""
+    """Each source's last success, last error and articles indexed from it (a line of the file
+    that cannot be read: its url and the problem as last_error)."""
     path = sources_path(settings)
     if not path.exists():
         return []
     ledger = open_ledger(settings.home)
+    sources, bad = read_sources(path)
     rows = []
-    for source in load_sources(path):
+    for source in sources:
         state = ledger.source(source.url)
         rows.append({"url": source.url, "last_success": state.last_success or None,
                      "last_error": state.last_error or None, "error_at": state.error_at or None,
                      "articles": state.articles})
+    rows += [{"url": line.strip(), "last_success": None, "last_error": f"skipped: {why}",
+              "error_at": None, "articles": 0} for line, why in bad]
     return rows
 
 
@@ -167,8 +180,8 @@ def sources_text(rows: list[dict]) -> str:
     """The sources part of `newsbot status`."""
     lines = [f"sources      {len(rows)}"]
     for row in rows:
-        error = (f" · last error {row['error_at']}: {row['last_error']}"
-                 if row["last_error"] else "")
+        when = f"last error {row['error_at']}: " if row["error_at"] else ""
+        error = f" · {when}{row['last_error']}" if row["last_error"] else ""
         lines.append(f"  {row['url']} · {row['articles']} articles · last success "
                      f"{row['last_success'] or 'never'}{error}")
     return "\n".join(lines)
