@@ -70,7 +70,8 @@ def make_chat_model(settings: Settings) -> BaseChatModel | None:
         return load_smollm2()
     provider, _, model = spec.partition(":")
     if not provider or not model:
-        raise ConfigError(f"NEWSBOT_LLM={spec!r} is not a model; use {LLM_CHOICES}.")
+        raise ConfigError(f"the model {spec!r} (--llm or NEWSBOT_LLM) is not a model; "
+                          f"use {LLM_CHOICES}.")
     from langchain.chat_models import init_chat_model
 
     options = ({"timeout": settings.llm_timeout, "max_retries": 1}
@@ -78,11 +79,12 @@ def make_chat_model(settings: Settings) -> BaseChatModel | None:
     try:
         return init_chat_model(model, model_provider=provider, **options)
     except ImportError as exc:
-        raise ConfigError(f"NEWSBOT_LLM={spec} needs the {provider} provider: "
+        raise ConfigError(f"the model {spec} (--llm or NEWSBOT_LLM) needs the {provider} provider: "
                           f"pip install {install_hint(provider)}") from exc
     except Exception as exc:  # unknown provider, missing API key, bad option: one line each
         first = (str(exc).splitlines() or [""])[0][:200]
-        raise ConfigError(f"NEWSBOT_LLM={spec}: the model could not be set up: {first}") from exc
+        raise ConfigError(f"the model {spec} (--llm or NEWSBOT_LLM) could not be set up: "
+                          f"{first}") from exc
 
 
 def install_hint(provider: str) -> str:

@@ -335,7 +335,7 @@ def test_a_missing_provider_package_gets_a_one_line_install_hint():
 
 @pytest.mark.parametrize("spec, message", [
     ("gpt", "is not a model; use extractive, smollm2 or PROVIDER:MODEL"),
-    ("nosuch:model", "the model could not be set up: Unsupported provider='nosuch'"),
+    ("nosuch:model", "could not be set up: Unsupported provider='nosuch'"),
 ])
 def test_a_bad_llm_setting_is_one_clear_line(spec, message):
     with pytest.raises(ConfigError, match=message) as info:
