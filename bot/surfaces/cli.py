@@ -251,8 +251,8 @@ def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
                                                          markup=False))
     interactive = sys.stdin.isatty()
     read = terminal_reader(settings.home / "history") if interactive else stream_reader(sys.stdin)
-    repl = Repl(answerer, read, console().print, echo=not interactive,
-                preview=ConsolePreview(console()))
+    repl = Repl(answerer, read, console().print, echo=not interactive,  # no preview on a pipe:
+                preview=ConsolePreview(console()) if console().is_terminal else None)  # kept text
     if interactive:
         console().print("newsbot: ask about the indexed articles (:help for commands)", style="dim")
     if args.first_question:

@@ -152,8 +152,9 @@ class Repl:
 
 
 class ConsolePreview:
-    """Tokens on the console: in a live area that a terminal erases once the answer is checked,
-    or, where nothing can be erased (a pipe), printed as they come and then marked by a note."""
+    """Tokens on the console, in a live area that a terminal erases once the answer is checked.
+    Where nothing can be erased (a pipe, a log file) it shows nothing: unchecked text must not
+    stay in what is kept of a session."""
 
     def __init__(self, console: Console) -> None:
         self.console = console
@@ -163,7 +164,6 @@ class ConsolePreview:
     def write(self, piece: str) -> None:
         """Show one more piece of the answer."""
         if not self.console.is_terminal:
-            self.console.out(piece, end="", highlight=False)
             return
         from rich.live import Live
 
@@ -174,11 +174,9 @@ class ConsolePreview:
         self.live.update(Text(self.text, style="dim"), refresh=True)
 
     def end(self) -> None:
-        """Erase the live preview, or end the printed line."""
+        """Erase the live preview."""
         if self.live is not None:
             self.live.stop()
-        elif not self.console.is_terminal:
-            self.console.out("")
         self.live, self.text = None, ""
 
 
