@@ -190,6 +190,15 @@ def test_index_a_feed_url_then_ask_cites_the_article_url(tmp_path, site):
     assert answer["citations"][0]["location"] == gold_url
 
 
+def test_chat_index_takes_a_url_as_index_does(tmp_path, site):
+    # Seen by an outside probe: `chat --index http://host/page` said "no such file or folder:
+    # http:/host/page", the URL mangled into a path.
+    site.routes["/feed.xml"] = xml(rss_feed("Times", publish(site, records(3))))
+    chat = run_cli("chat", "--index", site.url("/feed.xml"), home=tmp_path / "home",
+                   env={"NEWSBOT_FETCH_DELAY": "0"}, stdin=":quit\n")
+    assert chat.returncode == 0, chat.stderr
+    assert "3 new" in chat.stdout and "no such file" not in chat.stderr
+
 
 def test_a_bad_line_in_the_sources_file_is_skipped_and_the_others_are_watched(tmp_path, site):
     # Seen by an outside probe: a typo added to sources.txt while `watch` ran ended it with

@@ -6,7 +6,6 @@ from __future__ import annotations
 import argparse
 import sys
 from datetime import date
-from pathlib import Path
 
 from bot.surfaces.plain import one_line
 
@@ -36,13 +35,6 @@ def source_argument(text: str) -> str:
     if not text.strip():
         raise argparse.ArgumentTypeError("an empty path names no file or folder")
     return text
-
-
-def path_argument(text: str) -> Path:
-    """An argparse type: a file or folder path; an empty one would mean the current folder."""
-    if not text.strip():
-        raise argparse.ArgumentTypeError("an empty path names no file or folder")
-    return Path(text)
 
 
 def iso_day(text: str) -> date:

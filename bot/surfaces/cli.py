@@ -13,7 +13,7 @@ from pathlib import Path
 from bot.errors import NewsbotError, UsageError
 from bot.settings import Settings, load_settings
 from bot.measurement.commands import cmd_bench, cmd_eval
-from bot.surfaces.arguments import (OneLineParser, iso_day, path_argument, port_number, positive,
+from bot.surfaces.arguments import (OneLineParser, iso_day, port_number, positive,
                                   source_argument)
 from bot.surfaces.plain import one_line, say, tolerate_bad_bytes
 
@@ -75,8 +75,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(run=cmd_ask)
 
     p = sub.add_parser("chat", help="interactive questions and follow-ups (reads stdin if piped)")
-    p.add_argument("--index", dest="index_paths", type=path_argument, nargs="+", metavar="PATH",
-                   help="index these files or folders first")
+    p.add_argument("--index", dest="index_paths", type=source_argument, nargs="+",
+                   metavar="PATH", help="index these files, folders or URLs first")
     p.add_argument("--ask", dest="first_question", metavar="QUESTION",
                    help="answer this question before reading input")
     p.add_argument("--watch", action="store_true",
@@ -163,21 +163,31 @@ def add_llm_option(parser: argparse.ArgumentParser) -> None:
 
 def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
     """newsbot index [PATH|URL ...] [--prune]"""
-    from bot.factories import make_embedder, make_keyword_index, make_store
+    from bot.factories import make_embedder, make_store
+
+    return index_sources(args.paths, settings, make_store(settings), make_embedder(settings),
+                         prune=args.prune)
+
+
+def index_sources(sources: list[str], settings: Settings, store, embedder, *,
+                  prune: bool = False) -> int:
+    """Index files, folders and page/feed URLs (`index`, `chat --index`), say what was done,
+    and bring the keyword index up to date; the exit code (1 when every URL failed)."""
+    from bot.factories import make_keyword_index
     from bot.surfaces.progress import console, index_with_progress
     from bot.surfaces.watching import index_urls
     from index.stories import open_stories
     from index.web import is_url
 
-    urls = [p for p in args.paths if is_url(p)]
-    paths = [Path(p) for p in args.paths if not is_url(p)]
-    store, embedder = make_store(settings), make_embedder(settings)
+    urls = [p for p in sources if is_url(p)]
+    paths = [Path(p) for p in sources if not is_url(p)]
     if urls:
-        failed = [r for r in index_urls(urls, settings, store, embedder, console().print) if r.error]
+        read = index_urls(urls, settings, store, embedder, console().print)
+        failed = [r for r in read if r.error]
         if not paths:
             make_keyword_index(settings, store).catch_up(store)
             return 1 if len(failed) == len(urls) else 0
-    report = index_with_progress(paths, store, embedder, prune=args.prune,
+    report = index_with_progress(paths, store, embedder, prune=prune,
                                  limits=settings.load_limits(), stories=open_stories(settings.home))
     say_report(report, paths)
     make_keyword_index(settings, store).catch_up(store)  # so the next bot starts with it current
@@ -227,21 +237,13 @@ def ask_filters(args: argparse.Namespace):
 
 def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
     """newsbot chat [--index PATH ...] [--ask QUESTION] [--watch]"""
-    from bot.factories import build_answerer, make_embedder, make_keyword_index, make_store
+    from bot.factories import build_answerer, make_embedder, make_store
     from bot.surfaces.progress import console
     from bot.surfaces.repl import ConsolePreview, Repl, stream_reader, terminal_reader
 
     store, embedder = make_store(settings), make_embedder(settings)
-    if args.index_paths:
-        from bot.surfaces.progress import index_with_progress
-
-        from index.stories import open_stories
-
-        report = index_with_progress(args.index_paths, store, embedder,
-                                     limits=settings.load_limits(),
-                                     stories=open_stories(settings.home))
-        make_keyword_index(settings, store).catch_up(store)  # before the first question
-        say_report(report, args.index_paths)
+    if args.index_paths:  # before the first question
+        index_sources(args.index_paths, settings, store, embedder)
     answerer = build_answerer(settings, store=store, embedder=embedder, follow=True)
     if args.watch:
         from bot.surfaces.watching import watch_in_background
