@@ -95,12 +95,39 @@ class IndexLock:
             self.mode = fcntl.LOCK_SH
 
     def owner(self) -> str:
-        """Who wrote last as the exclusive holder, for messages."""
+        """Who holds the lock, for messages: the last exclusive holder's record when that
+        process holds it still, else a holder the kernel lists (Linux), else "another
+        process" (the record of a writer long gone named a pid that no longer existed)."""
+        holders = self._holders()
         try:
             info = json.loads((self.folder / OWNER_NAME).read_text())
-            return f"{info['command']}, pid {info['pid']}"
-        except (OSError, ValueError, KeyError):
-            return "another process"
+            if holders is None or int(info["pid"]) in holders:
+                return f"{info['command']}, pid {info['pid']}"
+        except (OSError, ValueError, KeyError, TypeError):
+            pass
+        for pid in sorted(holders or ()):
+            try:
+                argv = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
+            except OSError:
+                continue
+            return f"{command_name(argv.split(chr(0))[:-1] or [''])}, pid {pid}"
+        return "another process"
+
+    def _holders(self) -> set[int] | None:
+        """Pids of the other processes that hold this lock file, from /proc/locks; None where
+        there is no such list."""
+        try:
+            inode, locks = os.fstat(self.fd).st_ino, Path("/proc/locks").read_text()
+        except OSError:
+            return None
+        found = set()
+        for line in locks.splitlines():
+            fields = line.split()
+            if "->" in fields:  # a waiter, not a holder
+                continue
+            if len(fields) >= 6 and fields[5].rsplit(":", 1)[-1] == str(inode):
+                found.add(int(fields[4]))
+        return found - {os.getpid()}
 
     def _try(self, mode: int) -> bool:
         try:
@@ -119,6 +146,8 @@ def command_name(argv: list[str]) -> str:
     """How the user started this process, for "being written by ...": "newsbot index" whether
     run as `newsbot` or `python -m bot`; another program by its file name."""
     program = argv[0] if argv else ""
-    if program.endswith(("newsbot", "bot", os.path.join("bot", "__main__.py"))):
-        return ("newsbot " + " ".join(argv[1:2])).strip()
-    return os.path.basename(program)
+    if argv[1:3] == ["-m", "bot"]:  # another process's command line: `python -m bot chat`
+        argv = argv[2:]
+    elif not program.endswith(("newsbot", "bot", os.path.join("bot", "__main__.py"))):
+        return os.path.basename(program)
+    return ("newsbot " + " ".join(argv[1:2])).strip()

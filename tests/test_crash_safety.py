@@ -138,7 +138,32 @@ def test_kills_at_random_moments_never_leave_a_broken_or_mixed_index(tmp_path):
     (["/repo/bot/__main__.py", "index", "docs"], "newsbot index"),  # python -m bot index
     (["/repo/.venv/bin/newsbot", "watch"], "newsbot watch"),
     (["/usr/bin/pytest", "-q"], "pytest"),
+    (["/venv/bin/python", "-m", "bot", "chat"], "newsbot chat"),  # read from /proc
 ])
 def test_the_writer_is_named_as_the_user_started_it(argv, named):
     # Seen by an outside probe: "being written by __main__.py, pid N" under python -m bot.
     assert command_name(argv) == named
+
+
+@pytest.mark.skipif(not Path("/proc/locks").exists(), reason="the kernel lists no locks here")
+def test_a_refusal_names_the_process_that_holds_the_index_not_the_last_writer(tmp_path):
+    # Seen by two outside probes: with `chat` reading the index, `index` said it was open in
+    # "newsbot index, pid N", the last writer's record, a process long gone.
+    home = tmp_path / "home"
+    env = {**os.environ, "NEWSBOT_HOME": str(home), "HF_HUB_OFFLINE": "1"}
+    run = [sys.executable, "-m", "bot"]
+    subprocess.run([*run, "index", str(ROOT / "seeds")], env=env, cwd=ROOT, check=True,
+                   capture_output=True, timeout=300)
+    chat = subprocess.Popen([*run, "chat"], env=env, cwd=ROOT, stdin=subprocess.PIPE,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 120
+        while f" {chat.pid} " not in Path("/proc/locks").read_text():
+            assert time.monotonic() < deadline and chat.poll() is None
+            time.sleep(0.2)
+        refused = subprocess.run([*run, "index", str(ROOT / "seeds")], env=env, cwd=ROOT,
+                                 capture_output=True, text=True, timeout=300)
+    finally:
+        chat.communicate(b":quit\n", timeout=60)
+    assert refused.returncode == 1
+    assert f"open in another newsbot process (newsbot chat, pid {chat.pid})" in refused.stderr
