@@ -44,6 +44,7 @@ class FakeSlack:
     threads: dict[tuple[str, str], list[dict]] = field(default_factory=dict)
     errors: dict[str, str] = field(default_factory=dict)
     delays: dict[str, float] = field(default_factory=dict)  # seconds before a method answers
+    throttled: dict[str, list[str]] = field(default_factory=dict)  # 429s (their Retry-After) first
     wss_url: str | None = None
     _ts: itertools.count = field(default_factory=lambda: itertools.count(1))
     _cond: threading.Condition = field(default_factory=threading.Condition)
@@ -168,6 +169,15 @@ def _handler(fake: FakeSlack) -> type[BaseHTTPRequestHandler]:
             token = (self.headers.get("Authorization") or "").removeprefix("Bearer ")
             if method != "respond" and token not in (BOT_TOKEN, APP_TOKEN):
                 reply: dict | str = {"ok": False, "error": "invalid_auth"}
+            elif fake.throttled.get(method):
+                fake.record(Call(f"{method} (429)", _decode(body), time.monotonic(), path))
+                data = b'{"ok": false, "error": "ratelimited"}'
+                self.send_response(429)
+                self.send_header("Retry-After", fake.throttled[method].pop(0))
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+                return
             else:
                 reply = fake.record(Call(method, _decode(body), time.monotonic(), path))
                 time.sleep(fake.delays.get(method, 0.0))

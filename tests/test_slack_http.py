@@ -84,6 +84,30 @@ def test_forged_and_stale_requests_are_refused_with_401(bot, fake):
     assert [c for c in fake.calls if c.body.get("channel") == channel] == []
 
 
+def test_a_rate_limit_with_any_retry_after_is_waited_out_and_answered_once(bot, fake):
+    # Seen by an outside probe: Retry-After "1.5", an HTTP date or "soon" made slack_sdk's
+    # retry handler fail (int()), and the answer was never posted.
+    channel = new_id("C")
+    fake.throttled["chat.postMessage"] = ["1.5", "Wed, 21 Oct 2015 07:28:00 GMT"]
+    fake.throttled["reactions.add"] = ["soon"]
+    ask(bot, mention(channel, HEADLINE))
+    [post] = fake.wait_for("chat.postMessage", channel=channel, timeout=30)
+    assert "28,500" in post.body["text"]
+    assert len(fake.calls_to("chat.postMessage (429)", channel=channel)) == 2
+    assert fake.calls_to("reactions.add", channel=channel)
+
+
+def test_a_wait_asked_for_is_read_in_seconds_fractions_or_a_date_and_capped():
+    from email.utils import formatdate
+
+    from bot.surfaces.slack.limits import MAX_RETRY_WAIT_S, retry_after_s
+
+    assert retry_after_s({"Retry-After": ["1.5"]}) == 1.5
+    assert 3.0 < retry_after_s({"retry-after": [formatdate(time.time() + 5, usegmt=True)]}) <= 5
+    assert retry_after_s({"Retry-After": ["soon"]}) == retry_after_s({}) == 1.0
+    assert retry_after_s({"Retry-After": ["3600"]}) == MAX_RETRY_WAIT_S
+
+
 def test_a_failing_auth_test_after_start_loses_no_event(fake, home, answerer):
     # Seen by an outside probe: Bolt called auth.test on the first event; when that failed it
     # answered Slack 200 "please reinstall this app", and the question was never answered.

@@ -14,14 +14,13 @@ from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_bolt.error import BoltError
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
 from bot.answering.answer import Answerer
 from bot.errors import ConfigError
 from bot.settings import Settings, SlackSettings
 from bot.surfaces.plain import one_line
 from bot.surfaces.slack import commands, conversations, dedupe, feedback
-from bot.surfaces.slack.limits import RateLimiter
+from bot.surfaces.slack.limits import RateLimiter, SlackRateLimitRetry
 from bot.surfaces.slack.replies import DAY_S, SLACK_ERRORS, Replier, error_code
 from bot.surfaces.slack.server import EVENTS_PATH, make_http_server
 from bot.surfaces.slack.state import Namespace, open_state
@@ -38,7 +37,7 @@ def make_client(slack: SlackSettings) -> WebClient:
     """The Web API client, pointed at SLACK_API_URL, retrying when Slack says slow down."""
     client = WebClient(token=slack.bot_token.get_secret_value() if slack.bot_token else None,
                        base_url=slack.api_url, timeout=15)
-    client.retry_handlers.append(RateLimitErrorRetryHandler(max_retry_count=2))
+    client.retry_handlers.append(SlackRateLimitRetry(max_retry_count=2))
     return client
 
 
