@@ -125,7 +125,7 @@ def test_a_failing_auth_test_after_start_loses_no_event(fake, home, answerer):
 def test_a_token_refused_when_the_app_is_built_is_one_line(fake, home, answerer):
     fake.errors["auth.test"] = "invalid_auth"
     try:
-        with pytest.raises(ConfigError, match=r"^SLACK_BOT_TOKEN was refused by Slack"):
+        with pytest.raises(ConfigError, match=r"^Slack's auth.test failed .*invalid_auth"):
             build_app(Settings(home=home), slack_settings(fake), answerer)
     finally:
         del fake.errors["auth.test"]

@@ -49,8 +49,9 @@ def build_app(settings: Settings, slack: SlackSettings, answerer: Answerer,
     client = client or make_client(slack)
     try:
         app = _bolt_app(slack, client, workers)
-    except BoltError as exc:  # auth.test refused, moments after check_token passed
-        raise ConfigError(f"SLACK_BOT_TOKEN was refused by Slack ({one_line(exc)}).") from exc
+    except BoltError as exc:  # auth.test refused or failed, moments after check_token passed
+        raise ConfigError(f"Slack's auth.test failed while the app started ({one_line(exc)}); "
+                          "check SLACK_BOT_TOKEN, or start again if Slack was down") from exc
     except SLACK_ERRORS as exc:
         raise ConfigError(f"SLACK_API_URL {client.base_url} cannot be reached "
                           f"({error_code(exc)}).") from exc
