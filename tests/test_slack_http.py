@@ -393,9 +393,12 @@ def test_the_rate_limit_and_the_allowlist_get_friendly_notes(fake, home):
         [note] = fake.wait_for("chat.postEphemeral", channel=allowed)
         ask(url, mention(elsewhere, HEADLINE, user=new_id("U")))
         [refused] = fake.wait_for("chat.postEphemeral", channel=elsewhere)
+        dm = new_id("D")  # seen by an outside probe: DMs were refused once a list was set
+        ask(url, message(dm, "a question in a DM", user=new_id("U")))
+        fake.wait_for("chat.postMessage", channel=dm)
         time.sleep(SETTLE_S)
     assert note.body["text"] == render.RATE_LIMITED and note.body["user"] == user
     assert refused.body["text"] == render.NOT_ENABLED
     assert len(fake.calls_to("chat.postMessage", channel=allowed)) == 1
     assert fake.calls_to("chat.postMessage", channel=elsewhere) == []
-    assert [q for q, _ in canned.asked] == [HEADLINE]
+    assert [q for q, _ in canned.asked] == [HEADLINE, "a question in a DM"]

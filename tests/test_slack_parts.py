@@ -59,6 +59,7 @@ def test_the_rate_limit_counts_each_user_over_a_sliding_minute():
 def test_an_empty_allowlist_allows_every_channel():
     assert channel_allowed("C1", []) and channel_allowed("C1", ["C1"])
     assert not channel_allowed("C2", ["C1"])
+    assert channel_allowed("D2", ["C1"])  # a direct message: the list names channels
 
 
 def test_the_manifest_asks_for_exactly_the_scopes_and_events_the_code_uses():

@@ -47,8 +47,9 @@ class RateLimiter:
 
 
 def channel_allowed(channel: str, allowlist: list[str]) -> bool:
-    """True when no allowlist is set or the channel is on it."""
-    return not allowlist or channel in allowlist
+    """True when no allowlist is set, the channel is on it, or it is a direct message (Slack's
+    DM ids start with D): the list names channels, and no admin can list every person's DM."""
+    return not allowlist or channel in allowlist or channel.startswith("D")
 
 
 class SlackRateLimitRetry(RateLimitErrorRetryHandler):
