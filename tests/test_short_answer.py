@@ -50,6 +50,7 @@ def _chunk(texts: list[str], *, article: str, title: str = "", score: float = 0.
     ("NASA will launch a mission. What is the mission called?", "name"),
     ("What is the new show called?", "title"),
     ("The IRS announced it will do what this week?", None),
+    ("At what age did Nichelle Nichols die?", "number"),  # an outside probe got "Star Trek"
 ])
 def test_the_question_names_the_kind_of_answer(question, kind):
     assert answer_kind(question) == kind

@@ -25,7 +25,7 @@ _HEADS = {
     "title": """show film movie book song album series novel play musical documentary
         sitcom drama title franchise""",
     "date": "year date day month decade",
-    "number": "figure amount sum total price cost percentage rate toll",
+    "number": "figure amount sum total price cost percentage rate toll age",
     "event": """holiday festival event tournament championship war battle election storm
         hurricane ceremony celebration""",
 }

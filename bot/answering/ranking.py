@@ -43,7 +43,7 @@ CUE_BEFORE, CUE_AFTER = 2, 3
 
 _CUES = {
     "number": re.compile(r"\bhow (many|much|long|old|far|big|large|tall|often)\b|"
-                         r"\bwhat (number|percentage|percent|share|amount|proportion)\b|"
+                         r"\bwhat (number|percentage|percent|share|amount|proportion|age)\b|"
                          r"\bwhat (is|was|were|are) the (magnitude|number|percentage|price|cost|"
                          r"rate|age|amount|total|size|population|score|death toll|toll)\b", re.I),
     "date": re.compile(r"\bwhen\b|\bwhat (year|date|day|month|time)\b|\bwhich (year|day|month)\b",
