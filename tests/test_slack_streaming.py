@@ -47,6 +47,25 @@ def test_previews_are_throttled_to_one_per_interval_then_replaced(fake):
     assert all(u.body["ts"] == reply.ts for u in updates)
 
 
+def test_a_preview_that_cannot_be_replaced_gives_way_to_a_new_message(fake):
+    # Seen by an outside probe: chat.update failing (500, msg_too_long, rate limits) left the
+    # half-written preview, "Writing...", as the only message, looking final.
+    channel, thread = new_id("C"), new_ts()
+    reply = ThreadReply(WebClient(token=BOT_TOKEN, base_url=fake.api_url), channel, thread)
+    reply.on_token("About")
+    preview = reply.ts
+    fake.errors["chat.update"] = "msg_too_long"
+    try:
+        reply.finish("final text [1]", [])
+    finally:
+        del fake.errors["chat.update"]
+    posts = fake.calls_to("chat.postMessage", channel=channel)
+    assert [p.body["text"] for p in posts] == ["About", "final text [1]"]
+    assert posts[1].body["thread_ts"] == thread and reply.ts != preview
+    [deleted] = fake.calls_to("chat.delete", channel=channel)
+    assert deleted.body["ts"] == preview
+
+
 def test_a_streaming_answer_grows_in_place_and_ends_as_the_cited_answer(fake, tmp_path):
     tokens = [f" word{i}" for i in range(24)]
     streaming = CannedAnswerer(tokens=tokens, token_delay_s=0.1)

@@ -75,9 +75,22 @@ class ThreadReply:
                 log.warning("preview update failed in %s: %s", self.channel, error_code(exc))
 
     def finish(self, text: str, blocks: list[dict]) -> None:
-        """Post the final message, or replace the preview (blocks and all) with it."""
+        """Post the final message, or replace the preview (blocks and all) with it. When the
+        preview cannot be replaced (Slack refuses the update), the answer is posted anew and
+        the preview deleted: a half-written "Writing..." message must not look final."""
         with self._lock:
-            self._send(text, blocks)
+            if self.ts is None:
+                self._send(text, blocks)
+                return
+            try:
+                self.client.chat_update(channel=self.channel, ts=self.ts, text=text,
+                                        blocks=blocks)
+            except SLACK_ERRORS as exc:
+                log.warning("replacing the preview in %s failed (%s); posting the answer anew",
+                            self.channel, error_code(exc))
+                preview, self.ts = self.ts, None
+                self._send(text, blocks)
+                try_call(self.client.chat_delete, channel=self.channel, ts=preview)
 
     def _send(self, text: str, blocks: list[dict]) -> None:
         if self.ts is None:
