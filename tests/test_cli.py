@@ -210,6 +210,10 @@ def test_an_error_on_an_all_but_full_disk_says_so(tmp_path, capsys):
     assert disk_note(tmp_path) == "" and disk_note(None) == ""
     assert report_error(RuntimeError("Error in compaction"), 0, tmp_path) == 1
     assert "has" not in capsys.readouterr().err
+    # Seen by the same probe: a zeroed HNSW file made every ask fail with Chroma's words alone.
+    assert report_error(RuntimeError("Error executing plan: Internal error: Error finding id"),
+                        0, tmp_path) == 1
+    assert "vector index under NEWSBOT_HOME may be damaged" in capsys.readouterr().err
     note = disk_note(tmp_path / "home", low_mb=10**9)  # a disk with less free than that
     assert note.startswith(f"; the disk holding NEWSBOT_HOME ({tmp_path / 'home'}) has ")
     assert note.endswith(" MB free")

@@ -6,6 +6,7 @@ import argparse
 import json
 import logging
 import os
+import re
 import shutil
 import sys
 from pathlib import Path
@@ -351,9 +352,18 @@ def report_error(exc: Exception, verbose: int, home: Path | None = None) -> int:
         print(f"newsbot: {one_line(exc)}{disk_note(home)}", file=sys.stderr)
         return 2 if isinstance(exc, IngestError) else 1
     first = (str(exc).splitlines() or [""])[0][:300]
-    print(f"newsbot: unexpected error: {type(exc).__name__}: {first}{disk_note(home)} "
-          "(run `newsbot -v COMMAND ...` for details)", file=sys.stderr)
+    print(f"newsbot: unexpected error: {type(exc).__name__}: {first}{disk_note(home)}"
+          f"{damage_note(first)} (run `newsbot -v COMMAND ...` for details)", file=sys.stderr)
     return 1
+
+
+def damage_note(error: str) -> str:
+    """What to do about Chroma's words for a damaged vector index (its files cut short or
+    zeroed: an outside probe saw every question fail with these, for good)."""
+    if re.search(r"Error finding id|Error loading hnsw|hnsw segment reader", error):
+        return ("; Chroma's vector index under NEWSBOT_HOME may be damaged: restore chroma/ from "
+                "a backup, or move it away and run `newsbot index` on the articles again")
+    return ""
 
 
 def disk_note(home: Path | None, low_mb: int = LOW_DISK_MB) -> str:
