@@ -205,7 +205,7 @@ def test_an_index_restored_from_an_older_backup_rebuilds_its_keyword_cache(tmp_p
 def test_an_error_on_an_all_but_full_disk_says_so(tmp_path, capsys):
     # Seen by an outside probe: a full disk made Chroma fail with "Error in compaction: Failed to
     # apply logs to the metadata segment", which names no disk.
-    from bot.surfaces.cli import disk_note, report_error
+    from bot.surfaces.reporting import disk_note, report_error
 
     assert disk_note(tmp_path) == "" and disk_note(None) == ""
     assert report_error(RuntimeError("Error in compaction"), 0, tmp_path) == 1
