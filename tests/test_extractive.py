@@ -8,7 +8,8 @@ from langchain_core.documents import Document
 from bot.answering.answer import Turn
 from bot.answering.abstention import says_otherwise, unnamed_country, unstated_figure
 from bot.answering.extractive import MIN_SCORE, ExtractiveAnswerer
-from bot.answering.ranking import LEDE_MIN_SENTENCES, candidates, lede_of, rank_sentences
+from bot.answering.ranking import (LEDE_MIN_SENTENCES, candidates, lede_of, rank_sentences,
+                                   subject_missing)
 
 LEDE = "Dartmouth College announced Tuesday it was eliminating student loans for undergraduates."
 LATER = "Ohio State University announced last year that it would eliminate student loans."
@@ -64,6 +65,9 @@ def test_a_sentence_from_a_report_that_never_names_the_asked_about_person_ranks_
     docs[1].metadata["title"] = "Mahsa Amini dies after arrest by Iran's morality police"
     assert rank_sentences(question, docs)[0][2]["text"] == amini
     assert rank_sentences("How old was the queen?", docs)[0][2]["text"] == queen  # names none
+    # a plural or possessive names it too: SQuAD's "Florida Huguenot colony" vs "Huguenots"
+    colony = _chunk(["The Huguenots founded Fort Caroline in 1564."], article="colony")
+    assert subject_missing("What was the name of the Florida Huguenot colony?", [colony]) == {1: 0.0}
 
 
 def test_a_lede_without_the_asked_for_number_gets_no_lift():

@@ -97,7 +97,7 @@ def subject_missing(question: str, docs: list[Document]) -> dict[int, float]:
     missing = {}
     for n, doc in enumerate(docs, start=1):
         text = texts[doc.metadata.get("article_id")].lower()
-        absent = [name for name in names if not re.search(rf"\b{re.escape(name)}\b", text)]
+        absent = [name for name in names if not re.search(rf"\b{re.escape(name)}", text)]
         missing[n] = len(absent) / len(names)
     return missing
 
