@@ -9,7 +9,8 @@ again.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from urllib.parse import urljoin
 
 from index.articles import LoadError, normalise_date
 from index.extract import EntryHints
@@ -40,13 +41,22 @@ class Listing:
 
 
 def read_listing(page: Page) -> Listing | None:
-    """The page as a feed or sitemap, or None when it is an ordinary (article) page."""
+    """The page as a feed or sitemap, or None when it is an ordinary (article) page. Links
+    relative to the listing ("/news/owls.html", legal in Atom and common in RSS) are made
+    absolute against the URL it was read from."""
     head = page.content[:512].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
     if head.startswith(b"<!doctype html") or head.startswith(b"<html"):
         return None
     if b"<urlset" in page.content[:2048] or b"<sitemapindex" in page.content[:2048]:
-        return read_sitemap(page.content)
-    return read_feed(page.content, looks_like_xml=head.startswith((b"<?xml", b"<rss", b"<feed")))
+        listing = read_sitemap(page.content)
+    else:
+        listing = read_feed(page.content,
+                            looks_like_xml=head.startswith((b"<?xml", b"<rss", b"<feed")))
+    if listing is not None:
+        base = page.final_url or page.url
+        listing.entries = [replace(e, url=urljoin(base, e.url)) for e in listing.entries]
+        listing.children = [urljoin(base, child) for child in listing.children]
+    return listing
 
 
 def read_feed(content: bytes, *, looks_like_xml: bool = True) -> Listing | None:

@@ -243,9 +243,18 @@ def _conditional_headers(validators: Validators | None) -> dict[str, str]:
 
 
 def check_url(url: str) -> None:
-    """Raise FetchError unless url is http(s)."""
-    if urlsplit(url).scheme not in ("http", "https"):
+    """Raise FetchError unless url is an http(s) URL with a host that parses ("http://[::1/x",
+    an unclosed bracket, made the standard library raise ValueError)."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 -- raises ValueError for a port that is no number
+        host = parts.hostname
+    except ValueError as exc:
+        raise FetchError(f"not a URL ({exc}): {url}") from exc
+    if parts.scheme.lower() not in ("http", "https"):
         raise FetchError(f"not an http(s) URL: {url}")
+    if not host:
+        raise FetchError(f"no host in the URL: {url}")
 
 
 def _check_content(body: bytes, content_type: str, url: str) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 from index.fetch import FetchError, check_url
 
@@ -68,7 +69,7 @@ def read_sources(path: Path, *, strict: bool = False) -> tuple[list[Source], lis
         return [], []
     found: dict[str, Source] = {}
     bad: list[tuple[str, str]] = []
-    text = path.read_text(encoding="utf-8", errors="strict" if strict else "replace")
+    text = path.read_text(encoding="utf-8-sig", errors="strict" if strict else "replace")
     for number, raw in enumerate(text.splitlines(), start=1):
         words = raw.split("#", 1)[0].split()
         if not words:
@@ -88,13 +89,15 @@ def read_sources(path: Path, *, strict: bool = False) -> tuple[list[Source], lis
 def make_source(url: str, every: str | None = None) -> Source:
     """A checked Source from a URL (spaces in it written %20, as browsers do) and an optional
     interval."""
-    url = url.strip().replace(" ", "%20")
+    url = url.strip().removeprefix("\ufeff").replace(" ", "%20")
     if any(c.isspace() for c in url):
         raise SourcesError(f"{url!r}: a URL cannot hold a tab or a line break")
     try:
         check_url(url)
     except FetchError as exc:
         raise SourcesError(str(exc)) from exc
+    parts = urlsplit(url)  # "HTTP://Example.com/x" is the source "http://example.com/x"
+    url = urlunsplit(parts._replace(scheme=parts.scheme.lower(), netloc=parts.netloc.lower()))
     return Source(url, parse_every(every) if every else None)
 
 

@@ -56,9 +56,10 @@ class CycleReport:
 def run_watch(store: ChunkStore, embedder: Embeddings, sources: Callable[[], list[Source]], *,
               fetcher: Fetcher, ledger: Ledger, stories: StoryBook | None, every: float,
               stop: threading.Event, report: Report, verbose: bool = False,
-              cycles: int | None = None) -> int:
-    """Poll due sources until stop is set (or after `cycles` cycles); returns cycles run."""
-    done = 0
+              cycles: int | None = None) -> CycleReport | None:
+    """Poll due sources until stop is set (or after `cycles` cycles); returns the last cycle's
+    report (None when none ran)."""
+    done, last = 0, None
     while not stop.is_set() and (cycles is None or done < cycles):
         current = sources()
         due = [s for s in current if _wait_for(s, ledger, every) <= 0]
@@ -68,15 +69,15 @@ def run_watch(store: ChunkStore, embedder: Embeddings, sources: Callable[[], lis
             if cycle.sources:  # a cycle cut short still says what it finished
                 report(cycle.summary())
             release_free_memory()  # a day of cycles must not pile up freed heap
-            done += 1
+            done, last = done + 1, cycle
             continue
         waits = [_wait_for(s, ledger, every) for s in current]
         if cycles is not None:  # --once (cron): nothing is due, so this run has nothing to do
             report(f"nothing due: the next source is due in {math.ceil(min(waits) / 60)} min"
                    if waits else "no sources")
-            return done
+            return last
         stop.wait(max(min(waits + [MAX_SLEEP]), 0.05))
-    return done
+    return last
 
 
 def watch_cycle(due: list[Source], store: ChunkStore, embedder: Embeddings, *, fetcher: Fetcher,

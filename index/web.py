@@ -61,7 +61,7 @@ class SourceReport:
 
 def is_url(text: str) -> bool:
     """Whether a command-line argument names a web source rather than a file."""
-    return text.startswith(("http://", "https://"))
+    return text.lower().startswith(("http://", "https://"))
 
 
 def harvest(url: str, fetcher: Fetcher, ledger: Ledger,

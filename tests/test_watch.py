@@ -165,6 +165,22 @@ def test_a_bad_line_breaks_no_sources_command_and_is_kept_for_mending(tmp_path, 
                                             "http://127.0.0.1:9/ok.xml\n")  # mended: no skips
 
 
+def test_a_sources_file_from_notepad_with_typos_and_capitals_reads_as_meant(tmp_path):
+    # Seen by an outside probe: a byte order mark lost the first line; "http://[::1/feed.xml"
+    # ended a running watch (and status) with "unexpected error: ValueError: Invalid IPv6 URL";
+    # "HTTP://Example.COM/b.xml" was polled as a second source beside "http://example.com/b.xml".
+    from index.sources import read_sources
+
+    path = tmp_path / "sources.txt"
+    path.write_bytes("\ufeffhttp://127.0.0.1:9/a.xml\nHTTP://Example.COM/b.xml\n"
+                     "http://example.com/b.xml 30m\nhttp://[::1/feed.xml\n".encode())
+    sources, bad = read_sources(path)
+    assert [(s.url, s.every) for s in sources] == [("http://127.0.0.1:9/a.xml", None),
+                                                   ("http://example.com/b.xml", 1800.0)]
+    assert [why for _, why in bad] == [
+        f"{path}, line 4: not a URL (Invalid IPv6 URL): http://[::1/feed.xml"]
+
+
 def test_index_a_feed_url_then_ask_cites_the_article_url(tmp_path, site):
     """End to end through the real CLI: the feed's article answers and is cited by its URL."""
     gold = json.loads(next(line for line in (ROOT.parent / "shared/eval/realtimeqa/"
@@ -188,6 +204,27 @@ def test_index_a_feed_url_then_ask_cites_the_article_url(tmp_path, site):
     gold_url = site.url(f"/news/{gold['gold_doc_ids'][0]}")
     assert "Squid Game" in answer["answer"]
     assert answer["citations"][0]["location"] == gold_url
+
+
+def test_relative_links_in_a_feed_are_read_against_its_url(tmp_path, site):
+    # Seen by an outside probe: an Atom/RSS entry linking "/news/x" (legal, and common) was
+    # refused as "not an http(s) URL", and the failure hid behind "(+1 more)".
+    items = [(link.removeprefix(site.url("")), title, date)
+             for link, title, date in publish(site, records(2))]
+    site.routes["/feed.xml"] = xml(rss_feed("Times", items))
+    indexed = run_cli("index", site.url("/feed.xml"), home=tmp_path / "home",
+                      env={"NEWSBOT_FETCH_DELAY": "0"})
+    assert indexed.returncode == 0, indexed.stderr
+    assert "2 new" in indexed.stdout and "failed" not in indexed.stdout
+
+
+def test_watch_once_exits_1_when_every_source_failed(tmp_path, site):
+    # Seen by an outside probe: "2 failed · 2 sources" and exit 0, so cron never noticed.
+    home = tmp_path / "home"
+    for path in ("/gone.xml", "/also-gone.xml"):
+        assert run_cli("sources", "add", site.url(path), home=home).returncode == 0
+    failed = run_cli("watch", "--once", home=home, env={"NEWSBOT_FETCH_DELAY": "0"})
+    assert failed.returncode == 1 and "2 failed" in failed.stdout, failed.stdout
 
 
 def test_chat_index_takes_a_url_as_index_does(tmp_path, site):

@@ -81,14 +81,15 @@ def watch(settings: Settings, store: ChunkStore, embedder: Embeddings, out: Prin
         f"(every {format_every(settings.watch_interval * 60)} by default; Ctrl-C stops)")
     try:
         with stop_on_signals(stop):
-            run_watch(store, embedder, sources, fetcher=fetcher,
-                      ledger=ledger, stories=open_stories(settings.home),
-                      every=settings.watch_interval * 60, stop=stop, report=out,
-                      verbose=verbose, cycles=1 if once else None)
+            last = run_watch(store, embedder, sources, fetcher=fetcher,
+                             ledger=ledger, stories=open_stories(settings.home),
+                             every=settings.watch_interval * 60, stop=stop, report=out,
+                             verbose=verbose, cycles=1 if once else None)
     finally:
         fetcher.close()
     out("stopped" if stop.is_set() else "done")
-    return 0
+    failed = last is not None and last.sources and all(s.error for s in last.sources)
+    return 1 if once and failed else 0  # cron sees a run where every source failed
 
 
 def watch_in_background(settings: Settings, store: ChunkStore, embedder: Embeddings,
