@@ -16,6 +16,7 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
+from index.damaged import open_or_begin_again
 from index.fetch import Validators
 from index.store import now_iso
 
@@ -26,6 +27,8 @@ create table if not exists urls (url text primary key, etag text not null defaul
 create table if not exists sources (url text primary key, last_success text not null default '',
   last_error text not null default '', error_at text not null default '',
   articles integer not null default 0, last_attempt real not null default 0);
+create table if not exists store (id integer primary key check (id = 1),
+  epoch text not null default '', seq integer not null default 0);
 """
 
 
@@ -77,6 +80,22 @@ class Ledger:
                   "article_id = coalesce(nullif(excluded.article_id, ''), article_id), "
                   "seen = excluded.seen", url, v.etag, v.last_modified, mark, article_id, now_iso())
 
+    def follow_store(self, epoch: str, seq: int) -> bool:
+        """Note the store's epoch and commit number; when it is another store, or went back
+        (wiped, or restored from an older backup), forget every URL's validators and marks, so
+        what the store lacks is fetched again instead of being skipped as unchanged. True when
+        it forgot."""
+        with self._lock:
+            row = self._db.execute("select epoch, seq from store").fetchone()
+            forget = row is not None and (row[0] != epoch or seq < row[1])
+            if forget:
+                self._db.execute("delete from urls")
+                self._db.execute("update sources set articles = 0")
+            self._db.execute("insert into store (id, epoch, seq) values (1, ?, ?) on conflict(id) "
+                             "do update set epoch = excluded.epoch, seq = excluded.seq",
+                             (epoch, seq))
+        return forget
+
     def source(self, url: str) -> SourceState:
         """The state of one source (a blank one if it was never polled)."""
         row = self._one("select url, last_success, last_error, error_at, articles, last_attempt "
@@ -103,5 +122,7 @@ class Ledger:
 
 
 def open_ledger(home: Path) -> Ledger:
-    """The ledger under NEWSBOT_HOME."""
-    return Ledger(home / "live.sqlite")
+    """The ledger under NEWSBOT_HOME; a damaged one is begun again (what it remembered is
+    fetched again, and the store finds it unchanged)."""
+    return open_or_begin_again(home / "live.sqlite", Ledger,
+                               "pages and feeds are fetched again in full once")

@@ -16,20 +16,17 @@ per article: 210 MB at 10,000 articles).
 
 from __future__ import annotations
 
-import logging
 import re
 import sqlite3
 import threading
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from index.articles import Article
-from index.store import StoreError
+from index.damaged import open_or_begin_again
 
-log = logging.getLogger(__name__)
 SHINGLE_WORDS = 5
 NUM_PERM = 128
 SCHEME = "affine32"  # datasketch's hashing scheme; stored signatures are only comparable within one
@@ -199,22 +196,11 @@ def shingle(text: str) -> set[str]:
 
 
 def open_stories(home: Path) -> StoryBook:
-    """The story groups kept under NEWSBOT_HOME. A damaged book (not SQLite, cut short, another
-    program's) is moved aside with a warning and a new one begun: it only groups new articles
-    with old ones, and no article or answer depends on it."""
+    """The story groups kept under NEWSBOT_HOME. A damaged book is begun again (it only groups
+    new articles with old ones; no article or answer depends on it)."""
     home.mkdir(parents=True, exist_ok=True)
-    path = home / "stories.sqlite"
-    try:
-        return StoryBook(path)
-    except sqlite3.DatabaseError as exc:  # "file is not a database", "malformed", "no such column"
-        if not path.is_file():
-            raise StoreError(f"cannot open the story book {path}: {exc}") from exc
-        aside = path.with_name(f"{path.name}.damaged-{time.strftime('%Y%m%d-%H%M%S')}")
-        path.rename(aside)
-        log.warning("the story book %s could not be read (%s); moved it to %s and began a new "
-                    "one: new copies of stories indexed before are not grouped with them",
-                    path, exc, aside.name)
-        return StoryBook(path)
+    return open_or_begin_again(home / "stories.sqlite", StoryBook,
+                               "new copies of stories indexed before are not grouped with them")
 
 
 def _minhash_of(shingles: set[str]) -> object:

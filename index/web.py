@@ -94,6 +94,9 @@ def index_source(url: str, store: ChunkStore, embedder: Embeddings, fetcher: Fet
                  ledger: Ledger, *, stories: StoryBook | None = None,
                  stop: threading.Event | None = None) -> SourceReport:
     """Harvest one source, write its articles, then remember what was fetched."""
+    if ledger.follow_store(store.epoch(), store.current_seq()):
+        log.warning("the index is not the one the fetch ledger knew (wiped, or restored from an "
+                    "older copy): every page and feed is fetched again")
     got = harvest(url, fetcher, ledger, stop)
     report = SourceReport(url, got.kind, unchanged=got.unchanged, failed=len(got.failures),
                           error=got.error, failures=got.failures, interrupted=got.interrupted)
@@ -105,6 +108,7 @@ def index_source(url: str, store: ChunkStore, embedder: Embeddings, fetcher: Fet
     report.unchanged += len(written.unchanged)
     for entry_url, validators, mark, article_id in got.commit:
         ledger.remember(entry_url, validators, mark=mark, article_id=article_id)
+    ledger.follow_store(store.epoch(), store.current_seq())  # what it holds after this write
     return report
 
 

@@ -218,6 +218,41 @@ def test_relative_links_in_a_feed_are_read_against_its_url(tmp_path, site):
     assert "2 new" in indexed.stdout and "failed" not in indexed.stdout
 
 
+def test_a_wiped_or_restored_index_fetches_again_what_it_lacks(tmp_path, site):
+    # Seen by an outside probe: after chroma/ was wiped, or an older copy restored, `index URL`
+    # said "unchanged: 0 new" for good: the fetch ledger still listed the articles as indexed.
+    import shutil
+
+    home, env = tmp_path / "home", {"NEWSBOT_FETCH_DELAY": "0"}
+    site.routes["/feed.xml"] = xml(rss_feed("Times", publish(site, records(2))))
+    assert "2 new" in run_cli("index", site.url("/feed.xml"), home=home, env=env).stdout
+    shutil.copytree(home / "chroma", tmp_path / "backup")
+    site.routes["/feed.xml"] = xml(rss_feed("Times", publish(site, records(3))))
+    assert "1 new" in run_cli("index", site.url("/feed.xml"), home=home, env=env).stdout
+    shutil.rmtree(home / "chroma")
+    shutil.copytree(tmp_path / "backup", home / "chroma")  # restored: the third is gone
+    again = run_cli("index", site.url("/feed.xml"), home=home, env=env)
+    assert again.returncode == 0 and "1 new, 0 updated, 2 unchanged" in again.stdout, again.stdout
+    assert "fetched again" in again.stderr
+    shutil.rmtree(home / "chroma")
+    shutil.rmtree(home / "keyword")  # wiped
+    assert "3 new" in run_cli("index", site.url("/feed.xml"), home=home, env=env).stdout
+
+
+def test_a_damaged_fetch_ledger_is_begun_again(tmp_path, site):
+    # Seen by the same probe: garbage in live.sqlite stopped status, index URL and watch with
+    # "unexpected error: DatabaseError: file is not a database", naming no file.
+    home, env = tmp_path / "home", {"NEWSBOT_FETCH_DELAY": "0"}
+    site.routes["/feed.xml"] = xml(rss_feed("Times", publish(site, records(2))))
+    assert "2 new" in run_cli("index", site.url("/feed.xml"), home=home, env=env).stdout
+    (home / "live.sqlite").write_bytes(b"\x00garbage" * 100)
+    for name in ("live.sqlite-wal", "live.sqlite-shm"):
+        (home / name).unlink(missing_ok=True)
+    again = run_cli("index", site.url("/feed.xml"), home=home, env=env)
+    assert again.returncode == 0 and "2 unchanged" in again.stdout, again.stderr
+    assert "moved it to live.sqlite.damaged-" in again.stderr
+
+
 def test_watch_once_exits_1_when_every_source_failed(tmp_path, site):
     # Seen by an outside probe: "2 failed · 2 sources" and exit 0, so cron never noticed.
     home = tmp_path / "home"
