@@ -82,6 +82,10 @@ def read_sources(path: Path, *, strict: bool = False) -> tuple[list[Source], lis
         except SourcesError as exc:
             bad.append((raw, f"{path}, line {number}: {exc}"))
             continue
+        if source.url in found:
+            bad.append((raw, f"{path}, line {number}: {source.url} is listed above already "
+                             "(that line is used)"))
+            continue
         found[source.url] = source
     return list(found.values()), bad
 
@@ -101,34 +105,63 @@ def make_source(url: str, every: str | None = None) -> Source:
     return Source(url, parse_every(every) if every else None)
 
 
-def save_sources(path: Path, sources: list[Source], keep: list[str] = ()) -> None:
-    """Write the file whole (via a temporary file, so a crash leaves the old one); keep: lines
-    that could not be read, written back as they were for the user to mend."""
+def save_sources(path: Path, lines: list[str]) -> None:
+    """Write the file's lines (via a temporary file, so a crash leaves the old one); a new file
+    starts with the HEADER."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
-    tmp.write_text(HEADER + "".join(s.line() + "\n" for s in sources)
-                   + "".join(line + "\n" for line in keep), encoding="utf-8")
+    tmp.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
     tmp.replace(path)
 
 
 def add_source(path: Path, source: Source) -> bool:
-    """Add (or re-time) a source; False when it was already there unchanged."""
-    sources, bad = read_sources(path)
+    """Add a source as a new last line, or re-time it in its own line (its comment kept);
+    False when it was already there unchanged. Every other line stays as the user wrote it."""
+    sources, _ = read_sources(path)
     if source in sources:
         return False
-    save_sources(path, [s for s in sources if s.url != source.url] + [source],
-                 [line for line, _ in bad])
+    lines = _lines(path) or HEADER.splitlines()
+    at = next((i for i, line in enumerate(lines) if _names(line, {source.url})), None)
+    if at is None:
+        lines.append(source.line())
+    else:
+        comment = lines[at].partition("#")[2]
+        lines[at] = source.line() + (f"  #{comment}" if comment else "")
+    save_sources(path, lines)
     return True
 
 
 def remove_source(path: Path, url: str) -> bool:
-    """Remove a source (or a bad line that starts with url); False when it was not there."""
-    sources, bad = read_sources(path)
+    """Remove the lines of a source (or a bad line that starts with url); False when there is
+    none. Comments and every other line stay as the user wrote them."""
     named = {url, url.strip().replace(" ", "%20")}
-    kept = [s for s in sources if s.url not in named]
-    kept_bad = [line for line, _ in bad if line.split("#", 1)[0].strip() not in named
-                and line.split()[0] not in named]
-    if len(kept) == len(sources) and len(kept_bad) == len(bad):
+    try:
+        named.add(make_source(url).url)  # "HTTP://Example.com/x" names "http://example.com/x"
+    except SourcesError:
+        pass
+    lines = _lines(path)
+    kept = [line for line in lines if not _names(line, named)]
+    if len(kept) == len(lines):
         return False
-    save_sources(path, kept, kept_bad)
+    save_sources(path, kept)
     return True
+
+
+def _lines(path: Path) -> list[str]:
+    if not path.exists():
+        return []
+    return path.read_text(encoding="utf-8-sig", errors="replace").splitlines()
+
+
+def _names(line: str, urls: set[str]) -> bool:
+    """Whether a sources-file line is about one of urls (as written, or as read)."""
+    text = line.split("#", 1)[0].strip()
+    if not text:
+        return False
+    if text in urls or text.split()[0] in urls:
+        return True
+    try:
+        words = text.split()
+        return make_source(words[0], words[1] if len(words) > 1 else None).url in urls
+    except SourcesError:
+        return False

@@ -165,6 +165,35 @@ def test_a_bad_line_breaks_no_sources_command_and_is_kept_for_mending(tmp_path, 
                                             "http://127.0.0.1:9/ok.xml\n")  # mended: no skips
 
 
+def test_sources_commands_keep_the_users_comments_and_say_when_a_url_repeats(
+        tmp_path, monkeypatch, capsys):
+    # Seen by an outside probe: `sources remove` rewrote the file and lost every comment (an
+    # owner, a contract number), and a second line for the same feed silently replaced the
+    # first one's 30m.
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("NEWSBOT_HOME", str(home))
+    (home / "sources.txt").write_text(
+        "# Newsroom sources -- owner: desk@example.com\n"
+        "http://127.0.0.1:9/wire.xml 30m   # wire feed, paid contract #4411\n"
+        "# city hall (paused until Dec)\n"
+        "http://127.0.0.1:9/hall.xml\n"
+        "http://127.0.0.1:9/wire.xml\n")
+    assert main(["sources", "list"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("http://127.0.0.1:9/wire.xml 30m\nhttp://127.0.0.1:9/hall.xml\n")
+    assert "line 5: http://127.0.0.1:9/wire.xml is listed above already" in out
+    assert main(["sources", "remove", "http://127.0.0.1:9/hall.xml"]) == 0
+    assert main(["sources", "add", "http://127.0.0.1:9/wire.xml", "--every", "15m"]) == 0
+    assert main(["sources", "add", "http://127.0.0.1:9/new.xml"]) == 0
+    assert (home / "sources.txt").read_text() == (
+        "# Newsroom sources -- owner: desk@example.com\n"
+        "http://127.0.0.1:9/wire.xml 15m  # wire feed, paid contract #4411\n"
+        "# city hall (paused until Dec)\n"
+        "http://127.0.0.1:9/wire.xml\n"
+        "http://127.0.0.1:9/new.xml\n")
+
+
 def test_a_sources_file_from_notepad_with_typos_and_capitals_reads_as_meant(tmp_path):
     # Seen by an outside probe: a byte order mark lost the first line; "http://[::1/feed.xml"
     # ended a running watch (and status) with "unexpected error: ValueError: Invalid IPv6 URL";
@@ -176,8 +205,9 @@ def test_a_sources_file_from_notepad_with_typos_and_capitals_reads_as_meant(tmp_
                      "http://example.com/b.xml 30m\nhttp://[::1/feed.xml\n".encode())
     sources, bad = read_sources(path)
     assert [(s.url, s.every) for s in sources] == [("http://127.0.0.1:9/a.xml", None),
-                                                   ("http://example.com/b.xml", 1800.0)]
+                                                   ("http://example.com/b.xml", None)]
     assert [why for _, why in bad] == [
+        f"{path}, line 3: http://example.com/b.xml is listed above already (that line is used)",
         f"{path}, line 4: not a URL (Invalid IPv6 URL): http://[::1/feed.xml"]
 
 
