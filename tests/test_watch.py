@@ -194,6 +194,17 @@ def test_sources_commands_keep_the_users_comments_and_say_when_a_url_repeats(
         "http://127.0.0.1:9/new.xml\n")
 
 
+def test_terminal_escapes_typed_into_the_sources_file_are_not_printed(tmp_path, monkeypatch,
+                                                                       capsys):
+    # Seen by an outside probe: `sources list` printed "\x1b]0;PWNED\x07\x1b[2J" raw (a window
+    # title set, the screen cleared), though text from remote pages is cleaned.
+    monkeypatch.setenv("NEWSBOT_HOME", str(tmp_path))
+    (tmp_path / "sources.txt").write_text("\x1b]0;PWNED\x07\x1b[2Jhttp://x.example/\n")
+    assert main(["sources", "list"]) == 0
+    out = capsys.readouterr().out
+    assert "skipped " in out and "\x1b" not in out and "\x07" not in out
+
+
 def test_a_sources_file_from_notepad_with_typos_and_capitals_reads_as_meant(tmp_path):
     # Seen by an outside probe: a byte order mark lost the first line; "http://[::1/feed.xml"
     # ended a running watch (and status) with "unexpected error: ValueError: Invalid IPv6 URL";

@@ -12,6 +12,7 @@ from pathlib import Path
 from langchain_core.embeddings import Embeddings
 
 from bot.errors import UsageError
+from bot.answering.answer import clean_input
 from bot.settings import Settings
 from index.fetch import FetchPolicy, Fetcher
 from index.ledger import open_ledger
@@ -45,7 +46,7 @@ class SourceList:
         sources = load_sources(self.path, problems)
         for problem in problems:
             if problem not in self.said:
-                self.out(f"skipped {problem}")
+                self.out(f"skipped {clean_input(problem)}")
         self.said = set(problems)
         return sources
 
@@ -134,7 +135,7 @@ def change_sources(settings: Settings, action: str, url: str | None, every: str 
         sources, bad = read_sources(path)
         if action == "list":
             for s in sources:
-                out(s.line())
+                out(clean_input(s.line()))
             if not sources and not bad:
                 out(f"no sources yet ({path}); add one with `newsbot sources add URL`")
             code = 0
@@ -154,7 +155,7 @@ def change_sources(settings: Settings, action: str, url: str | None, every: str 
     except SourcesError as exc:
         raise UsageError(str(exc)) from exc
     for _, why in read_sources(path)[1]:
-        out(f"skipped {why}")
+        out(f"skipped {clean_input(why)}")  # a typed line may hold terminal escapes
     return code
 
 
