@@ -340,6 +340,10 @@ def test_watch_once_with_nothing_due_says_so_and_exits(tmp_path, site):
     again = run_cli("watch", "--once", home=home, env=env, timeout=60)
     assert again.returncode == 0, again.stderr
     assert "nothing due: the next source is due in 10 min" in again.stdout
+    # Seen by a probe: status said "1 commits behind the store (a running bot catches up ...)"
+    # after watch --once, with no bot running; --once catches the keyword index up, as index does
+    status = json.loads(run_cli("status", "--json", home=home).stdout)
+    assert status["keyword_behind"] == 0
 
 
 def test_watch_command_indexes_new_items_and_stops_cleanly_on_sigterm(tmp_path, site):

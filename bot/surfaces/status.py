@@ -42,5 +42,6 @@ def status_text(status: dict) -> str:
     if status["keyword_behind"] is not None:
         behind = status["keyword_behind"]
         rows.append(("keywords", "up to date" if not behind else
-                     f"{behind} commits behind the store (a running bot catches up every few s)"))
+                     f"{behind} commits behind the store (caught up by the next question, or by "
+                     "a running bot within a few s)"))
     return "\n".join(f"{name:<12} {value}" for name, value in rows)

@@ -88,6 +88,10 @@ def watch(settings: Settings, store: ChunkStore, embedder: Embeddings, out: Prin
                              verbose=verbose, cycles=1 if once else None)
     finally:
         fetcher.close()
+    if once and last is not None and (last.total("new") or last.total("updated")):
+        from bot.factories import make_keyword_index
+
+        make_keyword_index(settings, store).catch_up(store)  # as `index` does, for the next bot
     out("stopped" if stop.is_set() else "done")
     failed = last is not None and last.sources and all(s.error for s in last.sources)
     return 1 if once and failed else 0  # cron sees a run where every source failed
