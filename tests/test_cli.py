@@ -104,7 +104,7 @@ def test_asking_without_an_index_says_how_to_make_one(tmp_path, monkeypatch, cap
 
 def test_repl_through_stdin_answers_follow_ups_sources_and_quits(seed_home):
     script = "\n".join([HEADLINE, "and how many South Korean soldiers?", ":sources", "",
-                        "   ", ":nonsense", ":help", ":quit", "never asked"]) + "\n"
+                        "   ", ":nonsense", "thanks!", ":help", ":quit", "never asked"]) + "\n"
     result = run_cli("chat", home=seed_home, stdin=script)
     assert result.returncode == 0, result.stderr
     out = result.stdout
@@ -113,6 +113,8 @@ def test_repl_through_stdin_answers_follow_ups_sources_and_quits(seed_home):
     assert "28,500" in first and "450,000" in rest
     assert "article id: 000_4c3bc3f4986303f8" in rest  # :sources
     assert "Unknown command ':nonsense'" in out and ":quit" in out  # :help text
+    # a probe saw "thanks" answered "I couldn't find that in the indexed articles."
+    assert "» thanks!\n(nothing to look up" in out and "couldn't find" not in out
     assert "never asked" not in out
     assert "Traceback" not in result.stderr
 

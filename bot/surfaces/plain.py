@@ -6,6 +6,7 @@ were not UTF-8; none of them may turn into a MarkupError, a UnicodeError or a se
 
 from __future__ import annotations
 
+import re
 import sys
 
 
@@ -32,3 +33,15 @@ def say(text: str, style: str | None = None, indent: str = "") -> None:
     from bot.surfaces.progress import console
 
     console().print(Text(indent + one_line(text), style=style or ""))
+
+
+# Lines made only of these words (and emoji) thank or agree: there is nothing to look up.
+_CHATTER = set("""thanks thank thx ty you cheers ok okay k great cool nice good got it perfect
+    awesome lol haha wow makes sense interesting understood noted yes no yep nope sure very much
+    so a lot all right alright""".split())
+
+
+def is_chatter(text: str) -> bool:
+    """Whether a line only thanks or agrees ("thanks!", "ok :+1:", "got it 👍"): no question."""
+    words = re.findall(r"[a-z']+", re.sub(r":[\w+-]+:", " ", text.lower()))
+    return bool(words) and all(word in _CHATTER for word in words) and "?" not in text

@@ -14,6 +14,7 @@ from rich.text import Text
 from bot.answering.answer import Answer, Answerer, Turn, clean_input
 from bot.answering.dates import Filters, parse_date
 from bot.errors import NewsbotError
+from bot.surfaces.plain import is_chatter
 from bot.surfaces.render import answer_text, preview_note, sources_text
 
 log = logging.getLogger(__name__)
@@ -112,11 +113,14 @@ class Repl:
         self.write(Text(f"{name}: {parsed}" if parsed else f"{name} cleared.", style="dim"))
 
     def ask(self, question: str) -> None:
-        """Answer one question and remember it for follow-ups."""
+        """Answer one question and remember it for follow-ups ("thanks" and "ok" ask nothing)."""
         question = clean_input(question)
         if self.echo:
             shown = question if len(question) <= ECHO_CHARS else question[:ECHO_CHARS] + "…"
             self.write(Text(f"» {shown}", style="dim"))
+        if is_chatter(question):
+            self.write(Text("(nothing to look up: ask about the indexed articles)", style="dim"))
+            return
         streamed: list[str] = []
         try:
             answer = self.answerer.answer(question, self.history,

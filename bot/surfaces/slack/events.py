@@ -9,6 +9,8 @@ from typing import TypeVar
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from slack_bolt import Ack
 
+from bot.surfaces.plain import is_chatter
+
 log = logging.getLogger(__name__)
 
 ID = r"^[A-Z0-9]{2,40}$"
@@ -17,10 +19,6 @@ TS = r"^\d{1,12}\.\d{1,8}$"
 USER_SUBTYPES = {None, "thread_broadcast", "file_share"}
 _MARKUP = re.compile(r"<([^<>]*)>")
 _USER_MENTION = re.compile(r"<@([A-Z0-9]+)(?:\|[^>]*)?>")
-# A reply in the bot's thread made only of these words (and emoji) thanks or agrees: no question.
-_CHATTER = set("""thanks thank thx ty you cheers ok okay k great cool nice good got it perfect
-    awesome lol haha wow makes sense interesting understood noted yes no yep nope sure very much
-    so a lot all right alright""".split())
 Model = TypeVar("Model", bound=BaseModel)
 
 
@@ -137,10 +135,10 @@ def not_a_question_to_the_bot(text: str, bot_user_id: str | None) -> str | None:
     others = {u for u in _USER_MENTION.findall(text) if u != bot_user_id}
     if others:
         return "addressed to another person"
-    words = re.findall(r"[a-z']+", re.sub(r":[\w+-]+:", " ", plain_text(text, bot_user_id).lower()))
-    if not words and not re.search(r"\d", text):
+    plain = plain_text(text, bot_user_id)
+    if not re.search(r"[^\W_]", re.sub(r":[\w+-]+:", " ", plain)):
         return "no words"
-    if all(word in _CHATTER for word in words) and "?" not in text:
+    if is_chatter(plain):
         return "thanks or agreement"
     return None
 
