@@ -22,7 +22,7 @@ from index.fetch import Fetcher
 from index.heap import release_free_memory
 from index.ledger import Ledger
 from index.sources import Source
-from index.store import ChunkStore
+from index.store import ChunkStore, StoreError
 from index.stories import StoryBook
 from index.web import SourceReport, index_source
 
@@ -112,8 +112,9 @@ def poll(source: Source, store: ChunkStore, embedder: Embeddings, *, fetcher: Fe
                                stop=stop)
     except Exception as exc:  # one bad source must not stop the others
         log.debug("source %s", source.url, exc_info=True)
-        outcome = SourceReport(source.url, "", error=f"{type(exc).__name__}: "
-                                                     f"{(str(exc).splitlines() or [''])[0][:160]}")
+        first = (str(exc).splitlines() or [""])[0]  # our own errors are whole lines already
+        error = first if isinstance(exc, StoreError) else f"{type(exc).__name__}: {first[:160]}"
+        outcome = SourceReport(source.url, "", error=error)
     if outcome.interrupted:
         return outcome
     ledger.record_poll(source.url, started, error=outcome.error,

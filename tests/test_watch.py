@@ -294,6 +294,14 @@ def test_a_damaged_fetch_ledger_is_begun_again(tmp_path, site):
     assert "moved it to live.sqlite.damaged-" in again.stderr
 
 
+def test_a_url_that_does_not_parse_is_one_failure_and_the_rest_is_indexed(tmp_path):
+    # Seen by a probe: `index "http://[::1" FOLDER` stopped at the bad URL; FOLDER never indexed.
+    indexed = run_cli("index", "http://[::1", str(ROOT / "seeds"), home=tmp_path / "home")
+    assert indexed.returncode == 0, indexed.stderr
+    assert "http://[::1: failed: not a URL (Invalid IPv6 URL)" in indexed.stdout
+    assert "1 new" in indexed.stdout
+
+
 def test_watch_once_exits_1_when_every_source_failed(tmp_path, site):
     # Seen by an outside probe: "2 failed · 2 sources" and exit 0, so cron never noticed.
     home = tmp_path / "home"

@@ -54,12 +54,20 @@ class SourceList:
 def index_urls(urls: list[str], settings: Settings, store: ChunkStore, embedder: Embeddings,
                out: Print) -> list[SourceReport]:
     """`newsbot index URL ...`: each page, feed or sitemap once, a line per source."""
+    store.claim_writer()  # one line now if another process has the index, not one per URL
+    store.release_writer()
     fetcher, ledger = make_fetcher(settings), open_ledger(settings.home)
     stories, stop = open_stories(settings.home), threading.Event()
     reports = []
     try:
         for url in urls:
-            outcome = poll(make_checked(url), store, embedder, fetcher=fetcher, ledger=ledger,
+            try:
+                source = make_source(url)
+            except SourcesError as exc:  # one bad URL: said, and the others still indexed
+                reports.append(SourceReport(url, "", error=str(exc)))
+                out(f"{url}: failed: {exc}")
+                continue
+            outcome = poll(source, store, embedder, fetcher=fetcher, ledger=ledger,
                            stories=stories, stop=stop)
             reports.append(outcome)
             out(f"{url}: failed: {outcome.error}" if outcome.error
@@ -196,14 +204,6 @@ def sources_text(rows: list[dict]) -> str:
 def sources_path(settings: Settings):
     """$NEWSBOT_HOME/sources.txt"""
     return settings.home / "sources.txt"
-
-
-def make_checked(url: str):
-    """A Source from a command-line URL, or a one-line UsageError."""
-    try:
-        return make_source(url)
-    except SourcesError as exc:
-        raise UsageError(str(exc)) from exc
 
 
 @contextmanager
