@@ -28,11 +28,13 @@ class LoadError(Exception):
 def iter_files(paths: list[Path], problems: Problems | None = None) -> Iterator[Path]:
     """Every candidate file under the given files and folders, sorted, hidden files skipped."""
     problems = problems if problems is not None else []
+    seen: set[Path] = set()  # `index DIR DIR/` or `index DIR DIR/a.md`: each file once
     for path in paths:
-        if path.is_dir():
-            yield from _walk(path, problems)
-        else:
-            yield path  # named by the user: read even through a symlink
+        for found in _walk(path, problems) if path.is_dir() else [path]:  # a named file: read
+            key = found.resolve() if found.exists() else found            # even through a link
+            if key not in seen:
+                seen.add(key)
+                yield found
 
 
 def read_text(path: Path, limits: LoadLimits) -> str:

@@ -119,6 +119,15 @@ def test_repl_through_stdin_answers_follow_ups_sources_and_quits(seed_home):
     assert "Traceback" not in result.stderr
 
 
+def test_a_folder_named_twice_is_read_once(tmp_path):
+    # Seen by an outside probe: `index DIR DIR/` or `index DIR DIR/a.md` skipped every file as
+    # clashing with itself ("id 'library' already used by .../library.md").
+    seeds = ROOT / "seeds"
+    indexed = run_cli("index", str(seeds), f"{seeds}/", str(SEED_FILE), home=tmp_path / "home")
+    assert indexed.returncode == 0, indexed.stderr
+    assert "1 new, 0 updated, 0 unchanged, 0 pruned, 0 skipped" in indexed.stdout
+
+
 def test_index_then_ask_end_to_end_in_a_fresh_home(tmp_path):
     home = tmp_path / "home"
     indexed = run_cli("index", str(ROOT / "seeds"), home=home)
