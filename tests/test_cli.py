@@ -71,6 +71,8 @@ def test_status_reports_counts_and_location(cli_env, capsys):
     (["ask", ""], "question is empty"),
     (["ask", "-k", "0", "hi"], "-k must be between 1 and 50"),
     (["index", "/no/such/folder"], "no such file or folder: /no/such/folder"),
+    (["ask", "--since", "2026-11-21", "--until", "2026-11-01", "hi"],  # seen by a probe
+     "--since 2026-11-21 is after --until 2026-11-01: no report can match"),
 ])
 def test_bad_input_gets_one_line_and_a_nonzero_exit(tmp_path, monkeypatch, capsys, args, message):
     monkeypatch.setenv("NEWSBOT_HOME", str(tmp_path / "home"))
@@ -104,7 +106,8 @@ def test_asking_without_an_index_says_how_to_make_one(tmp_path, monkeypatch, cap
 
 def test_repl_through_stdin_answers_follow_ups_sources_and_quits(seed_home):
     script = "\n".join([HEADLINE, "and how many South Korean soldiers?", ":sources", "",
-                        "   ", ":nonsense", "thanks!", ":help", ":quit", "never asked"]) + "\n"
+                        "   ", ":nonsense", "thanks!", ":until 2026-11-01", ":since 2026-11-21",
+                        ":help", ":quit", "never asked"]) + "\n"
     result = run_cli("chat", home=seed_home, stdin=script)
     assert result.returncode == 0, result.stderr
     out = result.stdout
@@ -115,6 +118,7 @@ def test_repl_through_stdin_answers_follow_ups_sources_and_quits(seed_home):
     assert "Unknown command ':nonsense'" in out and ":quit" in out  # :help text
     # a probe saw "thanks" answered "I couldn't find that in the indexed articles."
     assert "» thanks!\n(nothing to look up" in out and "couldn't find" not in out
+    assert "since 2026-11-21 is after until 2026-11-01: no report can match; :since not" in out
     assert "never asked" not in out
     assert "Traceback" not in result.stderr
 

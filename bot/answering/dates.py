@@ -51,6 +51,12 @@ class Filters(BaseModel):
             return False
         return within(meta.get("date", ""), self.since, self.until)
 
+    def problem(self) -> str | None:
+        """Why no report can pass (since after until), or None."""
+        if self.since and self.until and self.since > self.until:
+            return f"since {self.since} is after until {self.until}: no report can match"
+        return None
+
     def is_set(self) -> bool:
         """Whether any filter is given."""
         return bool(self.since or self.until or self.source)

@@ -229,9 +229,13 @@ def ask_filters(args: argparse.Namespace):
     """`ask --since/--until/--source` as Filters; a bad date is a UsageError."""
     from bot.answering.dates import Filters, parse_date
 
-    return Filters(since=parse_date(args.since, "--since") if args.since else None,
-                   until=parse_date(args.until, "--until") if args.until else None,
-                   source=args.source or None)
+    filters = Filters(since=parse_date(args.since, "--since") if args.since else None,
+                      until=parse_date(args.until, "--until") if args.until else None,
+                      source=args.source or None)
+    if filters.problem():
+        raise UsageError(f"--since {filters.since} is after --until {filters.until}: "
+                         "no report can match")
+    return filters
 
 
 def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:

@@ -109,7 +109,11 @@ class Repl:
         except NewsbotError as exc:
             self.write(Text(str(exc), style="red"))
             return
-        self.filters = self.filters.model_copy(update={name: parsed})
+        changed = self.filters.model_copy(update={name: parsed})
+        if changed.problem():  # kept as it was: every answer would abstain
+            self.write(Text(f"{changed.problem()}; :{name} not changed.", style="red"))
+            return
+        self.filters = changed
         self.write(Text(f"{name}: {parsed}" if parsed else f"{name} cleared.", style="dim"))
 
     def ask(self, question: str) -> None:
