@@ -152,8 +152,10 @@ def test_a_bad_line_breaks_no_sources_command_and_is_kept_for_mending(tmp_path, 
     assert out.startswith("http://127.0.0.1:9/ok.xml\nskipped ") and "line 1: 'b.xml'" in out
     assert main(["status", "--json"]) == 0
     rows = json.loads(capsys.readouterr().out)["sources"]
-    assert [r["url"] for r in rows] == ["http://127.0.0.1:9/ok.xml", "http://127.0.0.1:9/a b.xml"]
-    assert "skipped" in rows[1]["last_error"]
+    assert [r["url"] for r in rows] == ["http://127.0.0.1:9/ok.xml", "http://127.0.0.1:9/a"]
+    assert "skipped" in rows[1]["last_error"] and rows[1]["skipped"]
+    assert main(["status"]) == 0
+    assert "sources      1 (1 lines of sources.txt skipped)" in capsys.readouterr().out
     assert main(["sources", "add", "http://127.0.0.1:9/c d.xml"]) == 0
     assert "added: http://127.0.0.1:9/c%20d.xml" in capsys.readouterr().out
     assert "http://127.0.0.1:9/a b.xml\n" in (home / "sources.txt").read_text()  # kept as written

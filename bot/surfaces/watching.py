@@ -185,14 +185,17 @@ def sources_status(settings: Settings) -> list[dict]:
         rows.append({"url": source.url, "last_success": state.last_success or None,
                      "last_error": state.last_error or None, "error_at": state.error_at or None,
                      "articles": state.articles})
-    rows += [{"url": line.strip(), "last_success": None, "last_error": f"skipped: {why}",
-              "error_at": None, "articles": 0} for line, why in bad]
+    rows += [{"url": clean_input(line.split()[0]), "last_success": None,
+              "last_error": f"skipped: {clean_input(why)}", "error_at": None, "articles": 0,
+              "skipped": True} for line, why in bad]
     return rows
 
 
 def sources_text(rows: list[dict]) -> str:
     """The sources part of `newsbot status`."""
-    lines = [f"sources      {len(rows)}"]
+    skipped = sum(1 for row in rows if row.get("skipped"))
+    lines = [f"sources      {len(rows) - skipped}"
+             + (f" ({skipped} lines of sources.txt skipped)" if skipped else "")]
     for row in rows:
         when = f"last error {row['error_at']}: " if row["error_at"] else ""
         error = f" · {when}{row['last_error']}" if row["last_error"] else ""
