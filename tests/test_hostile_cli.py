@@ -129,6 +129,17 @@ def test_a_reader_that_stops_early_gets_no_error(seed_env, monkeypatch, capsys):
     assert capsys.readouterr().err == ""
 
 
+def test_a_chat_whose_reader_stops_early_ends_as_ask_does(seed_home):
+    # Seen by an outside probe: `newsbot chat ... | head -1` exited 1 without a word (Rich's own
+    # broken-pipe exit), where `ask ... | head` exits 141.
+    env = {**os.environ, "NEWSBOT_HOME": str(seed_home), "HF_HUB_OFFLINE": "1"}
+    shell = (f"{sys.executable} -m bot chat --ask '{HEADLINE}' < /dev/null | head -1 >/dev/null;"
+             " echo ${PIPESTATUS[0]}")
+    ended = subprocess.run(["bash", "-c", shell], env=env, cwd=ROOT, capture_output=True,
+                           text=True, timeout=300)
+    assert ended.stdout.strip() == "141" and ended.stderr == "", ended
+
+
 def test_a_huge_piped_line_is_not_echoed_whole(seed_env, monkeypatch, capsys):
     line = "why " * 25_000
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(line.encode()), encoding="utf-8"))

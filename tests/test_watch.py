@@ -296,6 +296,16 @@ def test_a_damaged_fetch_ledger_is_begun_again(tmp_path, site):
     assert "moved it to live.sqlite.damaged-" in again.stderr
 
 
+def test_prune_with_a_url_says_web_articles_are_kept(tmp_path, site):
+    # Seen by an outside probe: `index --prune FEED` was silently the same as `index FEED`.
+    site.routes["/feed.xml"] = xml(rss_feed("Times", publish(site, records(1))))
+    pruned = run_cli("index", "--prune", site.url("/feed.xml"), home=tmp_path / "home",
+                     env={"NEWSBOT_FETCH_DELAY": "0"})
+    assert pruned.returncode == 0, pruned.stderr
+    assert "--prune applies to files and folders: articles read from the web are kept" in (
+        pruned.stdout)
+
+
 def test_a_url_that_does_not_parse_is_one_failure_and_the_rest_is_indexed(tmp_path):
     # Seen by a probe: `index "http://[::1" FOLDER` stopped at the bad URL; FOLDER never indexed.
     indexed = run_cli("index", "http://[::1", str(ROOT / "seeds"), home=tmp_path / "home")

@@ -180,6 +180,9 @@ def index_sources(sources: list[str], settings: Settings, store, embedder, *,
 
     urls = [p for p in sources if is_url(p)]
     paths = [Path(p) for p in sources if not is_url(p)]
+    if prune and urls:  # said, not silently ignored
+        say("--prune applies to files and folders: articles read from the web are kept",
+            "yellow")
     if urls:
         read = index_urls(urls, settings, store, embedder, console().print)
         failed = [r for r in read if r.error]

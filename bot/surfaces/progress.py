@@ -17,9 +17,20 @@ from index.stories import StoryBook
 
 
 @lru_cache(maxsize=1)
+class _Console(Console):
+    """Rich's console, but a closed pipe (`newsbot chat | head -1`) ends the command as a
+    BrokenPipeError, which the CLI turns into exit 141 like `ask | head`, not Rich's silent
+    exit 1."""
+
+    def on_broken_pipe(self) -> None:
+        """Stop writing, and let the CLI say how the command ended."""
+        self.quiet = True
+        raise BrokenPipeError
+
+
 def console() -> Console:
     """The shared stdout console; plain text when stdout is not a terminal."""
-    return Console(soft_wrap=True)
+    return _Console(soft_wrap=True)
 
 
 def index_with_progress(paths: list[Path], store: ChunkStore, embedder: Embeddings, *,
