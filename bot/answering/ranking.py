@@ -94,12 +94,9 @@ def subject_missing(question: str, docs: list[Document]) -> dict[int, float]:
     for doc in docs:
         key = doc.metadata.get("article_id")
         texts[key] = f"{texts.get(key, '')} {doc.metadata.get('title', '')} {doc.page_content}"
-    missing = {}
-    for n, doc in enumerate(docs, start=1):
-        text = texts[doc.metadata.get("article_id")].lower()
-        absent = [name for name in names if not re.search(rf"\b{re.escape(name)}", text)]
-        missing[n] = len(absent) / len(names)
-    return missing
+    share = {key: sum(not re.search(rf"\b{re.escape(name)}", text.lower()) for name in names)
+             / len(names) for key, text in texts.items()}  # once per article, not per chunk
+    return {n: share[doc.metadata.get("article_id")] for n, doc in enumerate(docs, start=1)}
 
 
 def candidates(docs: list[Document]) -> list[tuple[int, dict]]:
