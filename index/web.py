@@ -108,7 +108,8 @@ def index_source(url: str, store: ChunkStore, embedder: Embeddings, fetcher: Fet
     report.unchanged += len(written.unchanged)
     for entry_url, validators, mark, article_id in got.commit:
         ledger.remember(entry_url, validators, mark=mark, article_id=article_id)
-    ledger.follow_store(store.epoch(), store.current_seq())  # what it holds after this write
+    if written.new or written.updated:  # what the store holds after this write
+        ledger.follow_store(store.epoch(), store.current_seq())
     return report
 
 
