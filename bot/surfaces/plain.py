@@ -41,7 +41,12 @@ _CHATTER = set("""thanks thank thx ty you cheers ok okay k great cool nice good 
     so a lot all right alright""".split())
 
 
+def without_emoji_codes(text: str) -> str:
+    """text without Slack's emoji codes (":+1:", ":pray:")."""
+    return re.sub(r":[\w+-]+:", " ", text)
+
+
 def is_chatter(text: str) -> bool:
     """Whether a line only thanks or agrees ("thanks!", "ok :+1:", "got it 👍"): no question."""
-    words = re.findall(r"[a-z']+", re.sub(r":[\w+-]+:", " ", text.lower()))
+    words = re.findall(r"[a-z']+", without_emoji_codes(text.lower()))
     return bool(words) and all(word in _CHATTER for word in words) and "?" not in text

@@ -9,7 +9,7 @@ from typing import TypeVar
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from slack_bolt import Ack
 
-from bot.surfaces.plain import is_chatter
+from bot.surfaces.plain import is_chatter, without_emoji_codes
 
 log = logging.getLogger(__name__)
 
@@ -136,7 +136,7 @@ def not_a_question_to_the_bot(text: str, bot_user_id: str | None) -> str | None:
     if others:
         return "addressed to another person"
     plain = plain_text(text, bot_user_id)
-    if not re.search(r"[^\W_]", re.sub(r":[\w+-]+:", " ", plain)):
+    if not re.search(r"[^\W_]", without_emoji_codes(plain)):
         return "no words"
     if is_chatter(plain):
         return "thanks or agreement"
